@@ -50,7 +50,7 @@ from hub.domain.messages import (
 )
 from hub.errors import ConfigError, PermanentError
 from hub.plugin import Family, HubPlugin, PluginRuntime
-from hub.settings import HubSettings, one_line
+from hub.settings import HubSettings, config_path, one_line
 
 ENTRY_POINT_GROUP = "hub.plugins"
 T = TypeVar("T")
@@ -87,7 +87,7 @@ class PluginHost:
         available = installed_plugins()
         for plugin_cls in extra_plugins:
             available[f"{plugin_cls.family.value}.{plugin_cls.name}"] = plugin_cls
-        runtime = PluginRuntime(data_dir=settings.data_dir)
+        runtime = PluginRuntime(data_dir=settings.data_dir, config_dir=config_path().parent)
         pm = pluggy.PluginManager(hookspecs.PROJECT)
         pm.add_hookspecs(hookspecs)
         plugins: dict[str, HubPlugin[Any]] = {}

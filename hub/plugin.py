@@ -48,7 +48,9 @@ class PluginRuntime:
     """What the hub hands every plugin besides its settings."""
 
     data_dir: Path
-    """A directory the plugin may keep state in (its own subdirectory is advised)."""
+    """Where plugins keep state; use :meth:`plugin_dir` for a plugin's own subdirectory."""
+    config_dir: Path
+    """The directory of the hub's configuration file (for data files such as catalog.toml)."""
 
     def plugin_dir(self, family: str, name: str) -> Path:
         path = self.data_dir / family / name
