@@ -96,6 +96,14 @@ def marketplace_confirm_shipment(
     """
 
 
+@hookspec(firstresult=True)
+def marketplace_simulate_orders(count: int) -> MaybeAwaitable[list[WebhookRequest]]:
+    """Sandbox channels only: place ``count`` new orders and return the webhook deliveries the
+    channel would send for them, so demos exercise the real intake path.
+    Stops at first non-None result.
+    """
+
+
 # =========================================================================== warehouses
 # Stock check, reservation, picking and packing.
 

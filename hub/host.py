@@ -171,6 +171,10 @@ class PluginHost:
         )
         return _model(ConfirmationReceipt, result)
 
+    async def simulate_orders(self, marketplace: str, count: int) -> list[WebhookRequest]:
+        result = await self._call(Family.MARKETPLACES, marketplace, "marketplace_simulate_orders", count=count)
+        return _list_of(WebhookRequest, result)
+
     # ------------------------------------------------------------------ warehouses
 
     async def item_specs(self, warehouse: str, skus: list[str]) -> list[ItemSpec]:

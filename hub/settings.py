@@ -19,7 +19,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from hub.domain.address import Address
+from hub.domain.carrier_choice import CarrierRules
 from hub.errors import ConfigError
 from hub.workflows.policy import OrderPolicy
 
@@ -47,20 +47,11 @@ class TemporalSettings(BaseModel):
     """Relative to data_dir; where `hub dev` keeps the dev server's history."""
 
 
-class CarrierRules(BaseModel):
-    """How the hub picks a carrier service among the quotes of every enabled carrier."""
-
+class PackingRules(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    strategy: Literal["cheapest", "fastest", "greenest"] = "cheapest"
-    must_meet_deliver_by: bool = True
-    """Drop quotes whose estimated delivery is after the order's deliver-by date (if any remain)."""
-    prefer_eco_within_percent: float = Field(default=0.0, ge=0)
-    """Take a quote with eco options if it costs at most this much more than the best one."""
-    exclude: dict[str, list[str]] = Field(default_factory=dict)
-    """Destination country (ISO alpha-2) -> carriers never used there."""
-    service_levels: dict[str, list[str]] = Field(default_factory=dict)
-    """Order service level -> allowed carrier service codes (empty: any)."""
+    prefer: Literal["lowest_co2e", "cheapest"] = "lowest_co2e"
+    """Among the packaging options offered (minimal ones only if the customer opted in)."""
 
 
 class WorkerSettings(BaseModel):
@@ -85,7 +76,7 @@ class HubSettings(BaseSettings):
     worker: WorkerSettings = WorkerSettings()
     orders: OrderPolicy = OrderPolicy()
     carrier_choice: CarrierRules = CarrierRules()
-    return_address: Address | None = None
+    packing: PackingRules = PackingRules()
     marketplaces: PluginSections = Field(default_factory=dict)
     warehouses: PluginSections = Field(default_factory=dict)
     packaging: PluginSections = Field(default_factory=dict)

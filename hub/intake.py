@@ -1,0 +1,120 @@
+"""Where orders enter Temporal: one workflow per order, whatever duplicates arrive.
+
+Workflow id `order:{marketplace}:{external_id}`; a second delivery of a running order becomes
+a `channel_update` signal, a delivery of a finished one is refused by the id reuse policy.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+
+from temporalio.client import Client, WorkflowHandle
+from temporalio.common import (
+    TypedSearchAttributes,
+    WorkflowIDConflictPolicy,
+    WorkflowIDReusePolicy,
+)
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from hub.domain.messages import ChannelEvent, ChannelEventKind
+from hub.domain.order import Order, order_workflow_id
+from hub.domain.status import OrderStage
+from hub.workflows.contracts import CancelRequest, OrderInput, OrderState
+from hub.workflows.order import MARKETPLACE, STAGE, OrderWorkflow
+from hub.workflows.policy import OrderPolicy
+
+log = logging.getLogger(__name__)
+
+
+class IntakeOutcome(StrEnum):
+    STARTED = "started"
+    UPDATED = "updated"
+    """Already running: the delivery was folded into it as a channel update."""
+    ALREADY_DONE = "already_done"
+    CANCEL_SENT = "cancel_sent"
+    UNKNOWN_ORDER = "unknown_order"
+    RECORDED_PROBLEM = "recorded_problem"
+    IGNORED = "ignored"
+
+
+@dataclass(frozen=True)
+class Intake:
+    client: Client
+    task_queue: str
+    policy: OrderPolicy
+    problems_file: Path
+
+    async def submit(self, order: Order) -> IntakeOutcome:
+        try:
+            await self.client.start_workflow(
+                OrderWorkflow.run,
+                OrderInput(order=order, policy=self.policy),
+                id=order.workflow_id,
+                task_queue=self.task_queue,
+                id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                search_attributes=TypedSearchAttributes([
+                    STAGE.value_set(OrderStage.RECEIVED.value),
+                    MARKETPLACE.value_set(order.marketplace),
+                ]),
+                static_summary=f"order {order.key}",
+            )
+        except WorkflowAlreadyStartedError:
+            return await self._update(order)
+        log.info("order %s started", order.key)
+        return IntakeOutcome.STARTED
+
+    async def _update(self, order: Order) -> IntakeOutcome:
+        handle: WorkflowHandle[OrderWorkflow, OrderState] = self.client.get_workflow_handle_for(
+            OrderWorkflow.run, order.workflow_id
+        )
+        try:
+            await handle.signal(OrderWorkflow.channel_update, order)
+        except RPCError as err:
+            if err.status is RPCStatusCode.NOT_FOUND:
+                return IntakeOutcome.ALREADY_DONE
+            raise
+        return IntakeOutcome.UPDATED
+
+    async def handle_event(self, event: ChannelEvent) -> IntakeOutcome:
+        if event.kind is ChannelEventKind.IGNORED:
+            return IntakeOutcome.IGNORED
+        if event.problem is not None or (
+            event.kind is ChannelEventKind.ORDER_UPSERTED and event.order is None
+        ):
+            self.record_problem(event)
+            return IntakeOutcome.RECORDED_PROBLEM
+        if event.kind is ChannelEventKind.ORDER_CANCELLED:
+            return await self.cancel(event.marketplace, event.external_id, event.reason or "cancelled by channel")
+        if event.order is not None:
+            return await self.submit(event.order)
+        return IntakeOutcome.IGNORED
+
+    async def cancel(self, marketplace: str, external_id: str, reason: str) -> IntakeOutcome:
+        handle = self.client.get_workflow_handle(order_workflow_id(marketplace, external_id))
+        try:
+            await handle.signal(OrderWorkflow.cancel, CancelRequest(reason=reason, requested_by=marketplace))
+        except RPCError as err:
+            if err.status is RPCStatusCode.NOT_FOUND:
+                return IntakeOutcome.UNKNOWN_ORDER
+            raise
+        return IntakeOutcome.CANCEL_SENT
+
+    def record_problem(self, event: ChannelEvent) -> None:
+        """Keep unmappable orders for ops: ids and the field at fault, no personal data."""
+        self.problems_file.parent.mkdir(parents=True, exist_ok=True)
+        row = {
+            "marketplace": event.marketplace,
+            "external_id": event.external_id,
+            "dedupe_key": event.dedupe_key,
+            "occurred_at": event.occurred_at.isoformat(),
+            "problem": str(event.problem) if event.problem else "no order in event",
+        }
+        with self.problems_file.open("a", encoding="utf-8") as fh:
+            fh.write(json.dumps(row) + "\n")
+        log.warning("order %s:%s not mappable: %s", event.marketplace, event.external_id, row["problem"])

@@ -1,0 +1,165 @@
+"""Tracks one parcel until it is delivered or comes back, for as long as that takes.
+
+A child of the order workflow. It polls the carrier on a timer, and wakes early when a carrier
+webhook signals events in. Status only moves forward (duplicates and late arrivals are ignored);
+the customer is told once per milestone; a parcel whose estimate slips past the promise raises
+a delay notice. Weeks in transit stay within bounded history through continue-as-new.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from hub.domain.messages import CustomerNotice, NoticeKind, TrackingUpdate
+    from hub.domain.tracking import TrackingEvent, TrackingStatus, advance
+    from hub.workflows.contracts import (
+        Activity,
+        NoticeInput,
+        TrackingInput,
+        TrackingPush,
+        TrackingResult,
+        TrackInput,
+    )
+    from hub.workflows.options import QUICK
+
+# Notices sent when a parcel reaches these statuses.
+MILESTONE_NOTICES: dict[TrackingStatus, NoticeKind] = {
+    TrackingStatus.OUT_FOR_DELIVERY: NoticeKind.OUT_FOR_DELIVERY,
+    TrackingStatus.DELIVERY_FAILED: NoticeKind.DELIVERY_FAILED,
+    TrackingStatus.DELIVERED: NoticeKind.DELIVERED,
+}
+# How many event keys to remember across continue-as-new (enough to drop redeliveries).
+SEEN_KEYS_KEPT = 200
+
+
+@workflow.defn(name="ShipmentTracking")
+class ShipmentTrackingWorkflow:
+    @workflow.init
+    def __init__(self, input: TrackingInput) -> None:
+        self._input = input
+        self._status = input.status
+        self._seen = set(input.seen_event_keys)
+        self._seen_order = list(input.seen_event_keys)
+        self._notices = list(input.notices_sent)
+        self._last = input.last_event
+        self._pushed: list[TrackingEvent] = []
+
+    @workflow.signal(name="tracking_events")
+    def tracking_events(self, push: TrackingPush) -> None:
+        self._pushed.extend(push.events)
+
+    @workflow.query(name="status")
+    def status(self) -> TrackingResult:
+        return self._result()
+
+    @workflow.run
+    async def run(self, input: TrackingInput) -> TrackingResult:
+        poll = timedelta(seconds=input.poll_seconds)
+        while True:
+            update = await workflow.execute_local_activity(
+                Activity.TRACK.value,
+                TrackInput(carrier=input.carrier, tracking_number=input.tracking_number),
+                result_type=TrackingUpdate,
+                **QUICK,  # type: ignore[arg-type]
+            )
+            await self._apply([*update.events, *self._drain()])
+            if self._status.is_final:
+                return self._result()
+            if self._history_full():
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                workflow.continue_as_new(self._carry_over())
+            try:
+                await workflow.wait_condition(lambda: bool(self._pushed), timeout=poll)
+            except TimeoutError:
+                pass  # time to poll
+            if self._pushed:
+                await self._apply(self._drain())
+                if self._status.is_final:
+                    return self._result()
+
+    async def _apply(self, events: list[TrackingEvent]) -> None:
+        for event in sorted(events, key=lambda e: e.occurred_at):
+            if event.dedupe_key in self._seen:
+                continue
+            self._remember(event.dedupe_key)
+            before = self._status
+            self._status = advance(self._status, event)
+            if self._last is None or event.occurred_at >= self._last.occurred_at:
+                self._last = event
+            if self._status is not before:
+                workflow.set_current_details(f"{self._status.value}: {event.description}")
+                kind = MILESTONE_NOTICES.get(self._status)
+                if kind is not None:
+                    await self._notify(kind, event)
+            if self._late(event):
+                await self._notify(NoticeKind.DELAYED, event)
+
+    def _late(self, event: TrackingEvent) -> bool:
+        promised = self._input.promised_by
+        if promised is None or self._status.is_final:
+            return False
+        estimate = event.estimated_delivery
+        return (estimate is not None and estimate > promised) or event.occurred_at > promised
+
+    async def _notify(self, kind: NoticeKind, event: TrackingEvent) -> None:
+        key = f"{self._input.order_key}:{kind.value}:{self._input.tracking_number}"
+        if key in self._notices:
+            return
+        facts = {
+            "carrier": self._input.carrier,
+            "tracking_number": self._input.tracking_number,
+            "status": event.status.value,
+            "description": event.description,
+        }
+        if event.estimated_delivery is not None:
+            facts["eta"] = event.estimated_delivery.isoformat()
+        notice = CustomerNotice(
+            notice_key=key,
+            kind=kind,
+            order_key=self._input.order_key,
+            marketplace=self._input.marketplace,
+            recipient=self._input.recipient,
+            facts=facts,
+        )
+        await workflow.execute_local_activity(
+            Activity.NOTIFY.value, NoticeInput(notice=notice), **QUICK  # type: ignore[arg-type]
+        )
+        self._notices.append(key)
+
+    def _drain(self) -> list[TrackingEvent]:
+        pushed, self._pushed = self._pushed, []
+        return pushed
+
+    def _remember(self, key: str) -> None:
+        self._seen.add(key)
+        self._seen_order.append(key)
+
+    def _history_full(self) -> bool:
+        info = workflow.info()
+        return (
+            info.get_current_history_length() >= self._input.history_limit
+            or info.is_continue_as_new_suggested()
+        )
+
+    def _carry_over(self) -> TrackingInput:
+        return self._input.model_copy(
+            update={
+                "status": self._status,
+                "seen_event_keys": tuple(self._seen_order[-SEEN_KEYS_KEPT:]),
+                "notices_sent": tuple(self._notices),
+                "last_event": self._last,
+            }
+        )
+
+    def _result(self) -> TrackingResult:
+        delivered = self._status is TrackingStatus.DELIVERED
+        return TrackingResult(
+            shipment_id=self._input.shipment_id,
+            status=self._status,
+            delivered_at=self._last.occurred_at if delivered and self._last else None,
+            last_event=self._last,
+            delayed=any(":delayed:" in key for key in self._notices),
+        )
