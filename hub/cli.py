@@ -22,7 +22,7 @@ from hub.errors import ConfigError
 from hub.feed import run_feed
 from hub.host import PluginHost, installed_plugins
 from hub.intake import Intake
-from hub.settings import HubSettings, load_settings
+from hub.settings import HubSettings, load_settings, use_profile
 from hub.temporal import SEARCH_ATTRIBUTE_NAMES, build_worker, connect, ensure_search_attributes
 from hub.workflows.contracts import CancelRequest, FixAddress, FixSku, OrderState
 from hub.workflows.order import OrderWorkflow
@@ -127,6 +127,7 @@ async def worker() -> None:
 @_async
 async def demo(count: int, as_json: bool, timeout: float) -> None:
     """Run N sandbox orders end to end on embedded defaults; exit 0 if all ended as expected."""
+    use_profile("demo")
     report = await run_demo(_settings(), count, timeout=timeout)
     if as_json:
         click.echo(json.dumps(report.as_json()))
@@ -242,9 +243,9 @@ def plugins() -> None:
         for name, section in sections.items()
         if section.get("enabled", True)
     }
-    for key, cls in sorted(installed_plugins().items()):
+    for key, target in sorted(installed_plugins().items()):
         mark = "enabled " if key in enabled else "        "
-        click.echo(f"{mark} {key:<26} {cls.__module__}.{cls.__qualname__}")
+        click.echo(f"{mark} {key:<26} {target}")
 
 
 # --------------------------------------------------------------------------- helpers

@@ -57,15 +57,22 @@ T = TypeVar("T")
 PluginClass = type[HubPlugin[Any]]
 
 
-def installed_plugins() -> dict[str, PluginClass]:
-    """Entry-point name ("<family>.<name>") -> plugin class, for every installed plugin."""
-    found: dict[str, PluginClass] = {}
-    for ep in entry_points(group=ENTRY_POINT_GROUP):
-        try:
-            found[ep.name] = ep.load()
-        except Exception as exc:  # a broken third-party package must say so, not crash the list
-            raise ConfigError(f"plugin {ep.name} ({ep.value}) cannot be imported: {exc}") from exc
-    return found
+def installed_plugins() -> dict[str, str]:
+    """Entry-point name ("<family>.<name>") -> "module:Class", for every installed plugin.
+
+    Nothing is imported here: only the plugins named in config are loaded, so a broken
+    package that nobody enabled cannot stop the hub.
+    """
+    return {ep.name: ep.value for ep in entry_points(group=ENTRY_POINT_GROUP)}
+
+
+def _load(key: str) -> PluginClass:
+    (ep,) = entry_points(group=ENTRY_POINT_GROUP, name=key)
+    try:
+        loaded: PluginClass = ep.load()
+    except Exception as exc:  # any import failure of a third-party package: say which, stop
+        raise ConfigError(f"plugin {key} ({ep.value}) cannot be imported: {exc}") from exc
+    return loaded
 
 
 class PluginHost:
@@ -84,7 +91,7 @@ class PluginHost:
         settings: HubSettings,
         extra_plugins: Iterable[PluginClass] = (),
     ) -> PluginHost:
-        available = installed_plugins()
+        available: dict[str, str | PluginClass] = dict(installed_plugins())
         for plugin_cls in extra_plugins:
             available[f"{plugin_cls.family.value}.{plugin_cls.name}"] = plugin_cls
         runtime = PluginRuntime(data_dir=settings.data_dir, config_dir=config_path().parent)
@@ -253,12 +260,13 @@ class PluginHost:
 
 
 def _build(
-    key: str, available: Mapping[str, PluginClass], raw: Any, runtime: PluginRuntime
+    key: str, available: Mapping[str, str | PluginClass], raw: Any, runtime: PluginRuntime
 ) -> HubPlugin[Any] | None:
-    plugin_cls = available.get(key)
-    if plugin_cls is None:
+    found = available.get(key)
+    if found is None:
         known = ", ".join(sorted(available)) or "none"
         raise ConfigError(f"plugin {key} is named in config but not installed (installed: {known})")
+    plugin_cls = _load(key) if isinstance(found, str) else found
     if not isinstance(raw, Mapping):
         raise ConfigError(f"{key}: expected a table of settings, got {type(raw).__name__}")
     try:

@@ -8,6 +8,7 @@ Nested keys use a double underscore: `HUB_TEMPORAL__ADDRESS=temporal:7233`,
 from __future__ import annotations
 
 import os
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Literal
 
@@ -26,12 +27,21 @@ from hub.workflows.policy import OrderPolicy
 _PACKAGED_CONFIG = Path(__file__).resolve().parent.parent / "config" / "hub.toml"
 
 
+_profile: ContextVar[str | None] = ContextVar("hub_config_profile", default=None)
+
+
+def use_profile(name: str) -> None:
+    """Prefer `config/<name>.toml` over `hub.toml` (HUB_CONFIG still wins). Used by `hub demo`."""
+    _profile.set(name)
+
+
 def config_path() -> Path:
     explicit = os.environ.get("HUB_CONFIG")
     if explicit:
         return Path(explicit)
-    local = Path("config/hub.toml")
-    return local if local.exists() else _PACKAGED_CONFIG
+    filename = f"{_profile.get() or 'hub'}.toml"
+    local = Path("config") / filename
+    return local if local.exists() else _PACKAGED_CONFIG.with_name(filename)
 
 
 class TemporalSettings(BaseModel):
