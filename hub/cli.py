@@ -25,7 +25,7 @@ from hub.intake import Intake
 from hub.settings import HubSettings, load_settings, use_profile
 from hub.temporal import SEARCH_ATTRIBUTE_NAMES, build_worker, connect, ensure_search_attributes
 from hub.workflows.contracts import CancelRequest, FixAddress, FixSku, OrderState
-from hub.workflows.order import OrderWorkflow
+from hub.workflows.order import ATTENTION, CARRIER, STAGE, OrderWorkflow
 
 log = logging.getLogger("hub")
 R = TypeVar("R")
@@ -64,7 +64,9 @@ def main(verbose: bool) -> None:
 
 
 @main.command()
-@click.option("--orders-per-minute", default=12.0, show_default=True, help="Sandbox order feed rate.")
+@click.option(
+    "--orders-per-minute", default=12.0, show_default=True, help="Sandbox order feed rate."
+)
 @click.option("--no-feed", is_flag=True, help="Do not place sandbox orders.")
 @_async
 async def dev(orders_per_minute: float, no_feed: bool) -> None:
@@ -75,13 +77,18 @@ async def dev(orders_per_minute: float, no_feed: bool) -> None:
     db_file = settings.data_dir / temporal.dev_db_filename
     host = PluginHost.from_settings(settings)
     async with dev_server(
-        search_attributes=SEARCH_ATTRIBUTE_NAMES, port=port, ui_port=temporal.ui_port,
-        db_file=db_file, log_file=settings.data_dir / "temporal-dev.log",
+        search_attributes=SEARCH_ATTRIBUTE_NAMES,
+        port=port,
+        ui_port=temporal.ui_port,
+        db_file=db_file,
+        log_file=settings.data_dir / "temporal-dev.log",
     ) as server:
         client = await connect(settings)
         await ensure_search_attributes(client, temporal.namespace)
         click.echo(f"Temporal Web UI: {server.ui_url}/namespaces/{temporal.namespace}/workflows")
-        click.echo("Held orders:     hub orders list --attention   (UI query: Attention IS NOT NULL)")
+        click.echo(
+            "Held orders:     hub orders list --attention   (UI query: Attention IS NOT NULL)"
+        )
         click.echo("Stop with Ctrl-C.")
         tasks = []
         if not no_feed:
@@ -109,12 +116,18 @@ async def worker() -> None:
         if added:
             log.info("registered search attributes: %s", ", ".join(added))
     except RPCError as exc:  # e.g. Temporal Cloud: attributes are managed in its console
-        log.warning("could not check search attributes (%s); register %s yourself",
-                    exc.message, ", ".join(SEARCH_ATTRIBUTE_NAMES))
+        log.warning(
+            "could not check search attributes (%s); register %s yourself",
+            exc.message,
+            ", ".join(SEARCH_ATTRIBUTE_NAMES),
+        )
     try:
         async with build_worker(client, settings, host):
-            log.info("worker on task queue %s at %s", settings.temporal.task_queue,
-                     settings.temporal.address)
+            log.info(
+                "worker on task queue %s at %s",
+                settings.temporal.task_queue,
+                settings.temporal.address,
+            )
             await _until_interrupted()
     finally:
         await host.aclose()
@@ -132,14 +145,18 @@ async def demo(count: int, as_json: bool, timeout: float) -> None:
     if as_json:
         click.echo(json.dumps(report.as_json()))
     else:
-        click.echo(f"{report.orders} orders in {report.seconds:.1f} s "
-                   f"({report.orders_per_second:.2f} completed orders/s)")
+        click.echo(
+            f"{report.orders} orders in {report.seconds:.1f} s "
+            f"({report.orders_per_second:.2f} completed orders/s)"
+        )
         for stage, n in sorted(report.by_stage.items()):
             click.echo(f"  {stage:<12} {n}")
         for code, n in sorted(report.holds.items()):
             click.echo(f"  held for {code}: {n}")
-        click.echo(f"history events per completed order: {report.history_events_per_order:.1f} "
-                   f"(max {report.history_events_max})")
+        click.echo(
+            f"history events per completed order: {report.history_events_per_order:.1f} "
+            f"(max {report.history_events_max})"
+        )
         for line in report.unexpected:
             click.echo(f"UNEXPECTED {line}", err=True)
     sys.exit(0 if report.ok else 1)
@@ -168,12 +185,10 @@ async def orders_list(stage: str | None, attention: bool, limit: int) -> None:
     query = " AND ".join(clauses)
     rows = 0
     async for wf in client.list_workflows(query, limit=limit):
-        attrs = wf.search_attributes
-        click.echo(
-            f"{wf.id:<40} {_first(attrs.get('OrderStage')):<12} "
-            f"{_first(attrs.get('Attention')) or '-':<18} {_first(attrs.get('Carrier')) or '-':<10} "
-            f"{wf.status.name if wf.status else '?'}"
-        )
+        attrs = wf.typed_search_attributes
+        at, why, via = (attrs.get(key) or "-" for key in (STAGE, ATTENTION, CARRIER))
+        status = wf.status.name if wf.status else "?"
+        click.echo(f"{wf.id:<40} {at:<12} {why:<18} {via:<10} {status}")
         rows += 1
     if not rows:
         click.echo(f"no orders match: {query}", err=True)
@@ -252,8 +267,12 @@ def plugins() -> None:
 
 
 def _intake(client: Client, settings: HubSettings) -> Intake:
-    return Intake(client, settings.temporal.task_queue, settings.orders,
-                  settings.data_dir / "intake-problems.jsonl")
+    return Intake(
+        client,
+        settings.temporal.task_queue,
+        settings.orders,
+        settings.data_dir / "intake-problems.jsonl",
+    )
 
 
 def _handle(client: Client, order_id: str) -> Any:
@@ -283,23 +302,23 @@ def _describe(state: OrderState) -> str:
     for line in order.lines:
         lines.append(f"line      {line.line_id}: {line.quantity} x {line.sku} @ {line.unit_price}")
     for shipment in state.shipments:
-        lines.append(f"shipment  {shipment.shipment_id} from {shipment.warehouse}: {shipment.status.value}")
+        lines.append(
+            f"shipment  {shipment.shipment_id} from {shipment.warehouse}: {shipment.status.value}"
+        )
         if shipment.carrier:
-            lines.append(f"  carrier {shipment.carrier.carrier} {shipment.carrier.service_name} "
-                         f"({shipment.carrier.reason})")
+            lines.append(
+                f"  carrier {shipment.carrier.carrier} {shipment.carrier.service_name} "
+                f"({shipment.carrier.reason})"
+            )
         if shipment.label:
-            lines.append(f"  label   {shipment.label.tracking_number} {shipment.label.document.uri}")
+            lines.append(
+                f"  label   {shipment.label.tracking_number} {shipment.label.document.uri}"
+            )
         if shipment.tracking_status.value != "unknown":
             lines.append(f"  tracking {shipment.tracking_status.value}")
     for timing in state.stage_log:
         lines.append(f"  {timing.entered_at.isoformat(timespec='seconds')} {timing.stage.value}")
     return "\n".join(lines)
-
-
-def _first(value: Any) -> str:
-    if isinstance(value, list):
-        return str(value[0]) if value else ""
-    return "" if value is None else str(value)
 
 
 def _quote(value: str) -> str:
@@ -314,3 +333,7 @@ async def _until_interrupted() -> None:
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, stop.set)
     await stop.wait()
+
+
+if __name__ == "__main__":
+    main()

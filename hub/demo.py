@@ -76,8 +76,12 @@ async def run_demo(settings: HubSettings, orders: int, timeout: float = 600) -> 
 async def _run(
     client: Client, settings: HubSettings, host: PluginHost, count: int, timeout: float
 ) -> DemoReport:
-    intake = Intake(client, settings.temporal.task_queue, settings.orders,
-                    settings.data_dir / "intake-problems.jsonl")
+    intake = Intake(
+        client,
+        settings.temporal.task_queue,
+        settings.orders,
+        settings.data_dir / "intake-problems.jsonl",
+    )
     marketplace = "sandbox"
     started = time.perf_counter()
     delivered = await place_sandbox_orders(host, intake, marketplace, count)
@@ -90,8 +94,10 @@ async def _run(
     unexpected = [
         f"{wid}: {s.stage.value}" + (f" ({s.hold.code.value}: {s.hold.message})" if s.hold else "")
         for wid, s in states.items()
-        if not (s.stage is OrderStage.COMPLETED
-                or (s.stage is OrderStage.ON_HOLD and s.hold and s.hold.code in EXPECTED_HOLDS))
+        if not (
+            s.stage is OrderStage.COMPLETED
+            or (s.stage is OrderStage.ON_HOLD and s.hold and s.hold.code in EXPECTED_HOLDS)
+        )
     ]
     if len(states) != count:
         unexpected.append(f"{count} orders placed but {len(states)} workflows settled")

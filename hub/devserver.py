@@ -42,7 +42,7 @@ def free_port() -> int:
 class DevServer:
     address: str
     ui_url: str | None
-    process: subprocess.Popen[bytes]
+    process: asyncio.subprocess.Process
 
 
 @contextlib.asynccontextmanager
@@ -57,9 +57,17 @@ async def dev_server(
     """Start `temporal server start-dev`, wait until it answers, stop it on exit."""
     port = port or free_port()
     args = [
-        temporal_binary(), "server", "start-dev",
-        "--ip", "127.0.0.1", "--port", str(port),
-        "--log-level", "warn", "--namespace", "default",
+        temporal_binary(),
+        "server",
+        "start-dev",
+        "--ip",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--log-level",
+        "warn",
+        "--namespace",
+        "default",
     ]
     if ui_port:
         args += ["--ui-port", str(ui_port)]
@@ -70,26 +78,29 @@ async def dev_server(
         args += ["--db-filename", str(db_file)]
     for name in search_attributes:
         args += ["--search-attribute", f"{name}=Keyword"]
-    out = log_file.open("ab") if log_file else subprocess.DEVNULL
-    process = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT)  # noqa: S603
-    address = f"127.0.0.1:{port}"
-    try:
-        await _wait_ready(address, process)
-        yield DevServer(address, f"http://127.0.0.1:{ui_port}" if ui_port else None, process)
-    finally:
-        process.terminate()
+    with contextlib.ExitStack() as files:
+        out = files.enter_context(log_file.open("ab")) if log_file else subprocess.DEVNULL
+        process = await asyncio.create_subprocess_exec(*args, stdout=out, stderr=subprocess.STDOUT)
+        address = f"127.0.0.1:{port}"
         try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        if log_file and out is not subprocess.DEVNULL:
-            out.close()  # type: ignore[union-attr]
+            await _wait_ready(address, process)
+            yield DevServer(address, f"http://127.0.0.1:{ui_port}" if ui_port else None, process)
+        finally:
+            if process.returncode is None:
+                process.terminate()
+                try:
+                    await asyncio.wait_for(process.wait(), timeout=10)
+                except TimeoutError:
+                    process.kill()
+                    await process.wait()
 
 
-async def _wait_ready(address: str, process: subprocess.Popen[bytes], timeout: float = 60) -> None:
+async def _wait_ready(
+    address: str, process: asyncio.subprocess.Process, timeout: float = 60
+) -> None:
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
-        if process.poll() is not None:
+        if process.returncode is not None:
             raise ConfigError(f"temporal dev server exited with code {process.returncode}")
         try:
             client = await Client.connect(address)

@@ -30,5 +30,8 @@ class LocalDocumentStore:
             tmp.write_bytes(content)
             tmp.replace(path)  # atomic: a reader never sees half a label
         return DocumentRef(
-            uri=path.resolve().as_uri(), media_type=media_type, sha256=digest, size_bytes=len(content)
+            uri=path.resolve().as_uri(),
+            media_type=media_type,
+            sha256=digest,
+            size_bytes=len(content),
         )

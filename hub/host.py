@@ -107,7 +107,9 @@ class PluginHost:
                 try:
                     pm.register(plugin, name=key)
                 except pluggy.PluginValidationError as exc:
-                    raise ConfigError(f"plugin {key} does not fit the hook contracts: {exc}") from None
+                    raise ConfigError(
+                        f"plugin {key} does not fit the hook contracts: {exc}"
+                    ) from None
                 plugins[key] = plugin
         try:
             pm.check_pending()  # a misspelt hook name fails here, at start-up
@@ -137,7 +139,9 @@ class PluginHost:
         rows = []
         for key, plugin in self._plugins.items():
             hooks = sorted(h.name for h in self._pm.get_hookcallers(plugin) or [])
-            rows.append({"plugin": key, "class": type(plugin).__qualname__, "hooks": ",".join(hooks)})
+            rows.append(
+                {"plugin": key, "class": type(plugin).__qualname__, "hooks": ",".join(hooks)}
+            )
         return rows
 
     # ------------------------------------------------------------------ dispatch
@@ -161,25 +165,37 @@ class PluginHost:
     # ------------------------------------------------------------------ marketplaces
 
     async def verify_webhook(self, marketplace: str, request: WebhookRequest) -> bool:
-        return bool(await self._call(Family.MARKETPLACES, marketplace, "marketplace_verify_webhook", request=request))
+        return bool(
+            await self._call(
+                Family.MARKETPLACES, marketplace, "marketplace_verify_webhook", request=request
+            )
+        )
 
     async def parse_webhook(self, marketplace: str, request: WebhookRequest) -> list[ChannelEvent]:
-        result = await self._call(Family.MARKETPLACES, marketplace, "marketplace_parse_webhook", request=request)
+        result = await self._call(
+            Family.MARKETPLACES, marketplace, "marketplace_parse_webhook", request=request
+        )
         return _list_of(ChannelEvent, result)
 
     async def fetch_orders(self, marketplace: str, request: FetchRequest) -> OrderPage:
-        result = await self._call(Family.MARKETPLACES, marketplace, "marketplace_fetch_orders", request=request)
+        result = await self._call(
+            Family.MARKETPLACES, marketplace, "marketplace_fetch_orders", request=request
+        )
         return _model(OrderPage, result)
 
     async def confirm_shipment(self, confirmation: ShipmentConfirmation) -> ConfirmationReceipt:
         result = await self._call(
-            Family.MARKETPLACES, confirmation.marketplace, "marketplace_confirm_shipment",
+            Family.MARKETPLACES,
+            confirmation.marketplace,
+            "marketplace_confirm_shipment",
             confirmation=confirmation,
         )
         return _model(ConfirmationReceipt, result)
 
     async def simulate_orders(self, marketplace: str, count: int) -> list[WebhookRequest]:
-        result = await self._call(Family.MARKETPLACES, marketplace, "marketplace_simulate_orders", count=count)
+        result = await self._call(
+            Family.MARKETPLACES, marketplace, "marketplace_simulate_orders", count=count
+        )
         return _list_of(WebhookRequest, result)
 
     # ------------------------------------------------------------------ warehouses
@@ -189,22 +205,34 @@ class PluginHost:
         return _list_of(ItemSpec, result)
 
     async def reserve(self, warehouse: str, request: ReservationRequest) -> Reservation:
-        result = await self._call(Family.WAREHOUSES, warehouse, "warehouse_reserve", request=request)
+        result = await self._call(
+            Family.WAREHOUSES, warehouse, "warehouse_reserve", request=request
+        )
         return _model(Reservation, result)
 
     async def release(self, warehouse: str, reservation_key: str) -> bool:
-        return bool(await self._call(Family.WAREHOUSES, warehouse, "warehouse_release", reservation_key=reservation_key))
+        return bool(
+            await self._call(
+                Family.WAREHOUSES, warehouse, "warehouse_release", reservation_key=reservation_key
+            )
+        )
 
     async def pick_list(self, warehouse: str, request: PickListRequest) -> PickList:
-        result = await self._call(Family.WAREHOUSES, warehouse, "warehouse_pick_list", request=request)
+        result = await self._call(
+            Family.WAREHOUSES, warehouse, "warehouse_pick_list", request=request
+        )
         return _model(PickList, result)
 
     async def confirm_pick(self, warehouse: str, pick_list: PickList) -> PickResult:
-        result = await self._call(Family.WAREHOUSES, warehouse, "warehouse_confirm_pick", pick_list=pick_list)
+        result = await self._call(
+            Family.WAREHOUSES, warehouse, "warehouse_confirm_pick", pick_list=pick_list
+        )
         return _model(PickResult, result)
 
     async def confirm_pack(self, warehouse: str, confirmation: PackConfirmation) -> PackResult:
-        result = await self._call(Family.WAREHOUSES, warehouse, "warehouse_confirm_pack", confirmation=confirmation)
+        result = await self._call(
+            Family.WAREHOUSES, warehouse, "warehouse_confirm_pack", confirmation=confirmation
+        )
         return _model(PackResult, result)
 
     # ------------------------------------------------------------------ packing
@@ -246,7 +274,9 @@ class PluginHost:
         return _model(TrackingUpdate, result)
 
     async def parse_tracking_webhook(self, carrier: str, request: WebhookRequest) -> TrackingUpdate:
-        result = await self._call(Family.CARRIERS, carrier, "carrier_parse_tracking_webhook", request=request)
+        result = await self._call(
+            Family.CARRIERS, carrier, "carrier_parse_tracking_webhook", request=request
+        )
         return _model(TrackingUpdate, result)
 
     # ------------------------------------------------------------------ notifiers

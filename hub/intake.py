@@ -14,6 +14,7 @@ from pathlib import Path
 
 from temporalio.client import Client, WorkflowHandle
 from temporalio.common import (
+    SearchAttributePair,
     TypedSearchAttributes,
     WorkflowIDConflictPolicy,
     WorkflowIDReusePolicy,
@@ -58,10 +59,12 @@ class Intake:
                 task_queue=self.task_queue,
                 id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
                 id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-                search_attributes=TypedSearchAttributes([
-                    STAGE.value_set(OrderStage.RECEIVED.value),
-                    MARKETPLACE.value_set(order.marketplace),
-                ]),
+                search_attributes=TypedSearchAttributes(
+                    [
+                        SearchAttributePair(STAGE, OrderStage.RECEIVED.value),
+                        SearchAttributePair(MARKETPLACE, order.marketplace),
+                    ]
+                ),
                 static_summary=f"order {order.key}",
             )
         except WorkflowAlreadyStartedError:
@@ -90,7 +93,9 @@ class Intake:
             self.record_problem(event)
             return IntakeOutcome.RECORDED_PROBLEM
         if event.kind is ChannelEventKind.ORDER_CANCELLED:
-            return await self.cancel(event.marketplace, event.external_id, event.reason or "cancelled by channel")
+            return await self.cancel(
+                event.marketplace, event.external_id, event.reason or "cancelled by channel"
+            )
         if event.order is not None:
             return await self.submit(event.order)
         return IntakeOutcome.IGNORED
@@ -98,7 +103,9 @@ class Intake:
     async def cancel(self, marketplace: str, external_id: str, reason: str) -> IntakeOutcome:
         handle = self.client.get_workflow_handle(order_workflow_id(marketplace, external_id))
         try:
-            await handle.signal(OrderWorkflow.cancel, CancelRequest(reason=reason, requested_by=marketplace))
+            await handle.signal(
+                OrderWorkflow.cancel, CancelRequest(reason=reason, requested_by=marketplace)
+            )
         except RPCError as err:
             if err.status is RPCStatusCode.NOT_FOUND:
                 return IntakeOutcome.UNKNOWN_ORDER
@@ -117,4 +124,6 @@ class Intake:
         }
         with self.problems_file.open("a", encoding="utf-8") as fh:
             fh.write(json.dumps(row) + "\n")
-        log.warning("order %s:%s not mappable: %s", event.marketplace, event.external_id, row["problem"])
+        log.warning(
+            "order %s:%s not mappable: %s", event.marketplace, event.external_id, row["problem"]
+        )

@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 
 WORKFLOWS: Sequence[type] = (OrderWorkflow, ShipmentTrackingWorkflow)
 SEARCH_ATTRIBUTE_NAMES = tuple(key.name for key in SEARCH_ATTRIBUTES)
+KEYWORD = IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD
 
 
 async def connect(settings: HubSettings) -> Client:
@@ -42,13 +43,15 @@ async def connect(settings: HubSettings) -> Client:
 async def ensure_search_attributes(client: Client, namespace: str) -> list[str]:
     """Register the hub's Keyword search attributes if missing; return the ones added."""
     service = client.operator_service
-    existing = await service.list_search_attributes(ListSearchAttributesRequest(namespace=namespace))
+    existing = await service.list_search_attributes(
+        ListSearchAttributesRequest(namespace=namespace)
+    )
     missing = [n for n in SEARCH_ATTRIBUTE_NAMES if n not in existing.custom_attributes]
     if missing:
         await service.add_search_attributes(
             AddSearchAttributesRequest(
                 namespace=namespace,
-                search_attributes={n: IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD for n in missing},
+                search_attributes=dict.fromkeys(missing, KEYWORD),
             )
         )
     return missing

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from collections.abc import AsyncIterator
@@ -11,8 +12,11 @@ from typing import Any
 import pytest
 
 from hub.devserver import DevServer, dev_server
+from hub.feed import place_sandbox_orders
+from hub.host import PluginHost
+from hub.intake import Intake
 from hub.settings import HubSettings
-from hub.temporal import SEARCH_ATTRIBUTE_NAMES
+from hub.temporal import SEARCH_ATTRIBUTE_NAMES, build_worker, connect
 
 ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("HUB_CONFIG", str(ROOT / "config" / "hub.toml"))
@@ -39,3 +43,58 @@ def make_settings(data_dir: Path, address: str, **overrides: Any) -> HubSettings
     }
     base.update(overrides)
     return HubSettings(**base)
+
+
+class HubRuntime:
+    """Worker, host and intake on the session's dev server, isolated by task queue and data dir."""
+
+    def __init__(
+        self, settings: HubSettings, host: PluginHost, client: Any, intake: Intake
+    ) -> None:
+        self.settings = settings
+        self.host = host
+        self.client = client
+        self.intake = intake
+
+    def env(self) -> dict[str, str]:
+        """Environment for a `hub` subprocess talking to the same server, queue and data."""
+        return {
+            **os.environ,
+            "HUB_TEMPORAL__ADDRESS": self.settings.temporal.address,
+            "HUB_TEMPORAL__TASK_QUEUE": self.settings.temporal.task_queue,
+            "HUB_DATA_DIR": str(self.settings.data_dir),
+        }
+
+    async def place(self, count: int = 1) -> list[str]:
+        delivered = await place_sandbox_orders(self.host, self.intake, "sandbox", count)
+        return [wid for wid, _ in delivered]
+
+
+@pytest.fixture
+def hub_settings(tmp_path: Path, temporal_server: DevServer):
+    def build(**overrides: Any) -> HubSettings:
+        return make_settings(tmp_path, temporal_server.address, **overrides)
+
+    return build
+
+
+@contextlib.asynccontextmanager
+async def hub_runtime(settings: HubSettings, *, worker: bool = True) -> AsyncIterator[HubRuntime]:
+    """A HubRuntime with (optionally) a worker running in this process."""
+    host = PluginHost.from_settings(settings)
+    client = await connect(settings)
+    intake = Intake(
+        client,
+        settings.temporal.task_queue,
+        settings.orders,
+        settings.data_dir / "intake-problems.jsonl",
+    )
+    runtime = HubRuntime(settings, host, client, intake)
+    try:
+        if worker:
+            async with build_worker(client, settings, host):
+                yield runtime
+        else:
+            yield runtime
+    finally:
+        await host.aclose()

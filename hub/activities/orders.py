@@ -14,6 +14,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from hub.activities.errors import plugin_errors
+from hub.activities.heartbeat import heartbeating
 from hub.documents import MEDIA_TYPES, LocalDocumentStore
 from hub.domain.address import address_problems, contact_problems
 from hub.domain.carrier_choice import CarrierRules, NoEligibleQuoteError, carriers_for, choose
@@ -82,9 +83,17 @@ class OrderActivities:
 
     def all(self) -> list[object]:
         return [
-            self.validate_order, self.reserve_stock, self.release_stock, self.pick_shipment,
-            self.pack_shipment, self.choose_carrier, self.buy_label, self.void_label,
-            self.confirm_shipment, self.track_shipment, self.notify_customer,
+            self.validate_order,
+            self.reserve_stock,
+            self.release_stock,
+            self.pick_shipment,
+            self.pack_shipment,
+            self.choose_carrier,
+            self.buy_label,
+            self.void_label,
+            self.confirm_shipment,
+            self.track_shipment,
+            self.notify_customer,
         ]
 
     # ----------------------------------------------------------------- intake and stock
@@ -103,14 +112,19 @@ class OrderActivities:
         problems = address_problems(order.shipping_address)
         problems += contact_problems(order.customer, order.shipping_address.country)
         if problems:
-            holds.append(HoldReason(
-                code=HoldCode.INVALID_ADDRESS, message="shipping address: " + "; ".join(problems)
-            ))
+            holds.append(
+                HoldReason(
+                    code=HoldCode.INVALID_ADDRESS,
+                    message="shipping address: " + "; ".join(problems),
+                )
+            )
         if order.payment_status.value in input.hold_payment_statuses:
-            holds.append(HoldReason(
-                code=HoldCode.UNPAID,
-                message=f"payment is {order.payment_status.value} at {order.marketplace}",
-            ))
+            holds.append(
+                HoldReason(
+                    code=HoldCode.UNPAID,
+                    message=f"payment is {order.payment_status.value} at {order.marketplace}",
+                )
+            )
         if holds:
             log.info("order %s held: %s", order.key, ",".join(h.code.value for h in holds))
         return ValidationResult(holds=tuple(holds))
@@ -161,35 +175,43 @@ class OrderActivities:
         skus = sorted({line.sku for line in shipment.lines})
         with plugin_errors(f"pack {shipment.shipment_id}"):
             specs = {s.sku: s for s in await self._host.item_specs(input.warehouse, skus)}
-            inserts = await self._host.inserts(InsertRequest(
-                order_key=order.key,
-                marketplace=order.marketplace,
-                destination_country=order.shipping_address.country,
-                order_total=order.total,
-                is_gift=order.is_gift,
-                tags=order.tags,
-            ))
-            options = await self._host.packaging_options(PackagingRequest(
-                shipment_id=shipment.shipment_id,
-                items=tuple((specs[line.sku], line.quantity) for line in shipment.lines),
-                destination_country=order.shipping_address.country,
-                minimal_packaging=order.minimal_packaging,
-                insert_weight_grams=sum(i.weight_grams for i in inserts),
-            ))
+            inserts = await self._host.inserts(
+                InsertRequest(
+                    order_key=order.key,
+                    marketplace=order.marketplace,
+                    destination_country=order.shipping_address.country,
+                    order_total=order.total,
+                    is_gift=order.is_gift,
+                    tags=order.tags,
+                )
+            )
+            options = await self._host.packaging_options(
+                PackagingRequest(
+                    shipment_id=shipment.shipment_id,
+                    items=tuple((specs[line.sku], line.quantity) for line in shipment.lines),
+                    destination_country=order.shipping_address.country,
+                    minimal_packaging=order.minimal_packaging,
+                    insert_weight_grams=sum(i.weight_grams for i in inserts),
+                )
+            )
             option, reason = self._choose_packaging(options, order.minimal_packaging)
             assert shipment.pick_list_id is not None
-            result = await self._host.confirm_pack(input.warehouse, PackConfirmation(
-                pick_list_id=shipment.pick_list_id,
-                shipment_id=shipment.shipment_id,
-                warehouse=shipment.warehouse,
-                parcels=option.parcels,
-                packaging_option_id=option.option_id,
-                inserts=tuple(i.insert_id for i in inserts),
-            ))
+            result = await self._host.confirm_pack(
+                input.warehouse,
+                PackConfirmation(
+                    pick_list_id=shipment.pick_list_id,
+                    shipment_id=shipment.shipment_id,
+                    warehouse=shipment.warehouse,
+                    parcels=option.parcels,
+                    packaging_option_id=option.option_id,
+                    inserts=tuple(i.insert_id for i in inserts),
+                ),
+            )
         if not result.verified:
             raise ApplicationError(
                 f"pack verification failed for {shipment.shipment_id}: {result.message}",
-                type=ErrorType.PERMANENT.value, non_retryable=True,
+                type=ErrorType.PERMANENT.value,
+                non_retryable=True,
             )
         return PackagingChoice(
             option_id=option.option_id,
@@ -245,20 +267,29 @@ class OrderActivities:
         for carrier, answer in zip(carriers, answers, strict=True):
             if isinstance(answer, BaseException):
                 failures.append(f"{carrier}: {answer}")
-                log.warning("quote from %s failed for %s: %s", carrier, shipment.shipment_id, answer)
+                log.warning(
+                    "quote from %s failed for %s: %s", carrier, shipment.shipment_id, answer
+                )
             else:
                 quotes.extend(answer)
         try:
-            return choose(quotes, self._carrier_rules,
-                          service_level=order.service_level, deliver_by=order.deliver_by)
+            return choose(
+                quotes,
+                self._carrier_rules,
+                service_level=order.service_level,
+                deliver_by=order.deliver_by,
+            )
         except NoEligibleQuoteError as exc:
             detail = f" ({'; '.join(failures)})" if failures else ""
             if failures and not quotes:
                 # Every carrier failed: maybe an outage, so let Temporal retry before holding.
-                raise ApplicationError(f"no carrier could quote{detail}", type=ErrorType.TRANSIENT.value) from None
+                raise ApplicationError(
+                    f"no carrier could quote{detail}", type=ErrorType.TRANSIENT.value
+                ) from None
             raise ApplicationError(
                 f"no carrier fits {shipment.shipment_id} to {destination}: {exc}{detail}",
-                type=ErrorType.PERMANENT.value, non_retryable=True,
+                type=ErrorType.PERMANENT.value,
+                non_retryable=True,
             ) from None
 
     @activity.defn(name=Activity.BUY_LABEL.value)
@@ -274,7 +305,9 @@ class OrderActivities:
         assert shipment.carrier is not None and shipment.packaging is not None
         carrier = shipment.carrier.carrier
         capabilities = self._host.plugin(Family.CARRIERS, carrier).capabilities
-        lookup = LabelLookup(idempotency_key=input.idempotency_key, shipment_id=shipment.shipment_id)
+        lookup = LabelLookup(
+            idempotency_key=input.idempotency_key, shipment_id=shipment.shipment_id
+        )
         action = f"buy {carrier} label for {shipment.shipment_id}"
         with plugin_errors(action):
             if CAPABILITY_IDEMPOTENCY_KEY not in capabilities:
@@ -282,7 +315,9 @@ class OrderActivities:
                 if CAPABILITY_LABEL_LOOKUP in capabilities:
                     existing = await self._host.find_label(carrier, lookup)
                     if existing is not None:
-                        log.info("label for %s already bought; not buying again", shipment.shipment_id)
+                        log.info(
+                            "label for %s already bought; not buying again", shipment.shipment_id
+                        )
                         return self._store(carrier, input.idempotency_key, existing)
                 elif activity.info().attempt > 1:
                     raise _uncertain(action, "an earlier attempt ended without an answer")
@@ -299,7 +334,8 @@ class OrderActivities:
                 ship_date=datetime.now(UTC),
             )
             try:
-                purchased = await self._host.buy_label(carrier, request)
+                async with heartbeating():
+                    purchased = await self._host.buy_label(carrier, request)
             except AmbiguousOutcomeError as exc:
                 found = None
                 if CAPABILITY_LABEL_LOOKUP in capabilities:
@@ -333,10 +369,11 @@ class OrderActivities:
     async def void_label(self, input: VoidInput) -> VoidResult:
         label = input.label
         with plugin_errors(f"void {label.carrier} label {label.label_id}"):
-            result = await self._host.void_label(
-                label.carrier,
-                VoidRequest(label_id=label.label_id, tracking_numbers=label.tracking_numbers),
-            )
+            async with heartbeating():
+                result = await self._host.void_label(
+                    label.carrier,
+                    VoidRequest(label_id=label.label_id, tracking_numbers=label.tracking_numbers),
+                )
         if not result.voided:
             log.warning("label %s not voided: %s", label.label_id, result.message)
         return result
@@ -360,12 +397,15 @@ class OrderActivities:
             lines=shipment.lines,
         )
         with plugin_errors(f"confirm {shipment.shipment_id} to {order.marketplace}"):
-            return await self._host.confirm_shipment(confirmation)
+            async with heartbeating():
+                return await self._host.confirm_shipment(confirmation)
 
     @activity.defn(name=Activity.TRACK.value)
     async def track_shipment(self, input: TrackInput) -> TrackingUpdate:
         with plugin_errors(f"track {input.carrier} parcel"):
-            return await self._host.track(input.carrier, TrackRequest(tracking_number=input.tracking_number))
+            return await self._host.track(
+                input.carrier, TrackRequest(tracking_number=input.tracking_number)
+            )
 
     @activity.defn(name=Activity.NOTIFY.value)
     async def notify_customer(self, input: NoticeInput) -> list[NoticeReceipt]:
@@ -380,4 +420,3 @@ def _uncertain(action: str, why: str) -> ApplicationError:
         type=ErrorType.LABEL_UNCERTAIN.value,
         non_retryable=True,
     )
-

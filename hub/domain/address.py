@@ -74,7 +74,7 @@ class Contact(BaseModel):
 
 
 def address_problems(address: Address) -> list[str]:
-    """Human-readable reasons why a parcel could not be delivered to this address (empty if fine)."""
+    """Human-readable reasons a parcel could not be delivered to this address (empty: fine)."""
     problems: list[str] = []
     if not address.name:
         problems.append("recipient name is empty")

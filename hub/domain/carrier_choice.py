@@ -64,7 +64,9 @@ def choose(
         raise NoEligibleQuoteError("every quote is over its carrier's weight limit")
 
     if deliver_by is not None and rules.must_meet_deliver_by:
-        on_time = [q for q in eligible if q.estimated_delivery and q.estimated_delivery <= deliver_by]
+        on_time = [
+            q for q in eligible if q.estimated_delivery and q.estimated_delivery <= deliver_by
+        ]
         if on_time:
             eligible = on_time
             notes.append("meets the deliver-by date")

@@ -44,7 +44,9 @@ class Order(BaseModel):
     is_gift: bool = False
     gift_message: str | None = None
     is_presale: bool = False
-    minimal_packaging: bool = Field(default=False, description="Customer opted in to minimal packaging")
+    minimal_packaging: bool = Field(
+        default=False, description="Customer opted in to minimal packaging"
+    )
     tags: tuple[str, ...] = ()
 
     @field_validator("placed_at", "ship_by", "deliver_by")

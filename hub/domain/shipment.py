@@ -39,7 +39,7 @@ class Parcel(BaseModel):
     packaging_id: str | None = None
 
     def dimensional_weight_grams(self, divisor_cm3_per_kg: int = 5000) -> int:
-        """Carriers bill max(actual, L*W*H/divisor); 5000 cm3/kg is the common international divisor."""
+        """Carriers bill max(actual, L*W*H/divisor); 5000 cm3/kg is the usual international one."""
         return round(self.dimensions.volume_cm3 / divisor_cm3_per_kg * 1000)
 
     def billable_weight_grams(self, divisor_cm3_per_kg: int = 5000) -> int:

@@ -113,7 +113,7 @@ def can_transition(current: StatusT, new: StatusT) -> bool:
 
 
 def transition(current: StatusT, new: StatusT) -> StatusT:
-    """Return `new` if the move is allowed from `current`; raise IllegalTransitionError otherwise."""
+    """Return `new` if the move from `current` is allowed; raise IllegalTransitionError if not."""
     if not can_transition(current, new):
         dimension = type(current).__name__
         raise IllegalTransitionError(f"{dimension}: {current.value} -> {new.value} is not allowed")

@@ -27,7 +27,9 @@ class TrackingStatus(StrEnum):
         return self in _FINAL
 
 
-_FINAL = frozenset({TrackingStatus.DELIVERED, TrackingStatus.RETURN_TO_SENDER, TrackingStatus.CANCELLED})
+_FINAL = frozenset(
+    {TrackingStatus.DELIVERED, TrackingStatus.RETURN_TO_SENDER, TrackingStatus.CANCELLED}
+)
 
 # Progress rank: a shipment's status only moves to an equal or higher rank. Failed attempts and
 # exceptions share a rank with out-for-delivery so that a retry after them is not "backwards".

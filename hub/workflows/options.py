@@ -23,6 +23,9 @@ QUICK: dict[str, Any] = {
 # retried with backoff for as long as the remote side needs (rate limits, outages).
 EXTERNAL: dict[str, Any] = {
     "start_to_close_timeout": timedelta(minutes=2),
+    # The activity heartbeats while it waits on the remote side: a crashed worker's attempt is
+    # retried after this, not after the full start-to-close timeout.
+    "heartbeat_timeout": timedelta(seconds=10),
     "retry_policy": RetryPolicy(
         maximum_interval=timedelta(minutes=5), non_retryable_error_types=NON_RETRYABLE
     ),

@@ -61,6 +61,7 @@ CARRIER = SearchAttributeKey.for_keyword("Carrier")
 ATTENTION = SearchAttributeKey.for_keyword("Attention")
 SEARCH_ATTRIBUTES = (STAGE, MARKETPLACE, CARRIER, ATTENTION)
 
+
 class OrderCancelledError(Exception):
     """Raised inside the workflow to unwind to the cancellation path."""
 
@@ -153,7 +154,10 @@ class OrderWorkflow:
     @workflow.run
     async def run(self, input: OrderInput) -> OrderState:
         # OrderStage=received and Marketplace are set by the starter: no upsert event needed here.
-        self._published = {STAGE.name: OrderStage.RECEIVED.value, MARKETPLACE.name: input.order.marketplace}
+        self._published = {
+            STAGE.name: OrderStage.RECEIVED.value,
+            MARKETPLACE.name: input.order.marketplace,
+        }
         try:
             await self._validate()
             reservation = await self._reserve()
@@ -212,9 +216,12 @@ class OrderWorkflow:
             if reservation.complete:
                 return reservation
             short = ", ".join(
-                f"{s.sku} needs {s.requested}, {s.available} available" for s in reservation.shortages
+                f"{s.sku} needs {s.requested}, {s.available} available"
+                for s in reservation.shortages
             )
-            await self._hold(HoldReason(code=HoldCode.OUT_OF_STOCK, message=f"not enough stock: {short}"))
+            await self._hold(
+                HoldReason(code=HoldCode.OUT_OF_STOCK, message=f"not enough stock: {short}")
+            )
 
     async def _fulfil(self, index: int) -> None:
         """Pick, pack, label and confirm one shipment."""
@@ -222,26 +229,44 @@ class OrderWorkflow:
         if shipment.status is FulfilmentStatus.ALLOCATED:
             self._enter(OrderStage.PICKING, f"picking shipment {shipment.shipment_id}")
             self._set_shipment(index, status=FulfilmentStatus.PICKING)
-            pick = await self._quick(Activity.PICK, self._shipment_input(index), PickOutcome,
-                                     hold_code=HoldCode.OUT_OF_STOCK)
+            pick = await self._quick(
+                Activity.PICK,
+                self._shipment_input(index),
+                PickOutcome,
+                hold_code=HoldCode.OUT_OF_STOCK,
+            )
             if pick.short_skus:
-                await self._hold(HoldReason(
-                    code=HoldCode.OUT_OF_STOCK,
-                    message=f"short pick in {shipment.warehouse}: {', '.join(pick.short_skus)}",
-                ))
-            self._set_shipment(index, status=FulfilmentStatus.PICKED, pick_list_id=pick.pick_list_id)
+                await self._hold(
+                    HoldReason(
+                        code=HoldCode.OUT_OF_STOCK,
+                        message=f"short pick in {shipment.warehouse}: {', '.join(pick.short_skus)}",
+                    )
+                )
+            self._set_shipment(
+                index, status=FulfilmentStatus.PICKED, pick_list_id=pick.pick_list_id
+            )
 
         self._enter(OrderStage.PACKING, f"packing shipment {shipment.shipment_id}")
-        packaging = await self._quick(Activity.PACK, self._shipment_input(index), PackagingChoice,
-                                      hold_code=HoldCode.OUT_OF_STOCK)
+        packaging = await self._quick(
+            Activity.PACK,
+            self._shipment_input(index),
+            PackagingChoice,
+            hold_code=HoldCode.OUT_OF_STOCK,
+        )
         self._set_shipment(index, status=FulfilmentStatus.PACKED, packaging=packaging)
 
         self._enter(OrderStage.LABELLING, f"choosing a carrier for {shipment.shipment_id}")
-        choice = await self._quick(Activity.CHOOSE_CARRIER, self._shipment_input(index),
-                                   CarrierChoice, hold_code=HoldCode.NO_CARRIER)
+        choice = await self._quick(
+            Activity.CHOOSE_CARRIER,
+            self._shipment_input(index),
+            CarrierChoice,
+            hold_code=HoldCode.NO_CARRIER,
+        )
         self._set_shipment(index, carrier=choice)
         self._mark(CARRIER, choice.carrier)
-        self._details(f"buying a {choice.carrier} label for {shipment.shipment_id}: {choice.reason}")
+        self._details(
+            f"buying a {choice.carrier} label for {shipment.shipment_id}: {choice.reason}"
+        )
         label = await self._external(
             Activity.BUY_LABEL,
             LabelInput(
@@ -254,7 +279,9 @@ class OrderWorkflow:
         )
         self._set_shipment(index, status=FulfilmentStatus.LABELLED, label=label)
 
-        self._enter(OrderStage.CONFIRMING, f"sending tracking {label.tracking_number} to the channel")
+        self._enter(
+            OrderStage.CONFIRMING, f"sending tracking {label.tracking_number} to the channel"
+        )
         await self._external(
             Activity.CONFIRM_SHIPMENT,
             ConfirmInput(order=self._state.order, shipment=self._state.shipments[index]),
@@ -319,11 +346,13 @@ class OrderWorkflow:
             self._enter(OrderStage.DELIVERED, "delivered")
         else:
             # Returned to sender or cancelled by the carrier: a person decides (reship, refund).
-            await self._hold(HoldReason(
-                code=HoldCode.TRACKING_EXCEPTION,
-                message="a parcel was not delivered: "
-                + ", ".join(f"{r.shipment_id} {r.status.value}" for r in results),
-            ))
+            await self._hold(
+                HoldReason(
+                    code=HoldCode.TRACKING_EXCEPTION,
+                    message="a parcel was not delivered: "
+                    + ", ".join(f"{r.shipment_id} {r.status.value}" for r in results),
+                )
+            )
             self._enter(OrderStage.DELIVERED, "closed by operator after a tracking exception")
 
     async def _cancelled(self) -> None:
@@ -331,8 +360,9 @@ class OrderWorkflow:
         self._state.cancel_reason = reason
         for index, shipment in enumerate(self._state.shipments):
             if shipment.label is not None:
-                await self._external(Activity.VOID_LABEL, VoidInput(label=shipment.label), None,
-                                     hold_code=None)
+                await self._external(
+                    Activity.VOID_LABEL, VoidInput(label=shipment.label), None, hold_code=None
+                )
             self._set_shipment(index, status=FulfilmentStatus.CANCELLED)
         await self._quick(
             Activity.RELEASE,
@@ -365,23 +395,34 @@ class OrderWorkflow:
     # ----------------------------------------------------------------- activity calls
 
     async def _quick(
-        self, name: Activity, arg: object, result_type: type[T] | None, *, hold_code: HoldCode | None
+        self,
+        name: Activity,
+        arg: object,
+        result_type: type[T] | None,
+        *,
+        hold_code: HoldCode | None,
     ) -> T:
         return await self._guarded(
             lambda: workflow.execute_local_activity(
-                name.value, arg, result_type=result_type, **QUICK  # type: ignore[arg-type]
+                name.value,
+                arg,
+                result_type=result_type,
+                **QUICK,
             ),
             hold_code,
         )
 
     async def _external(
-        self, name: Activity, arg: object, result_type: type[T] | None, *, hold_code: HoldCode | None
+        self,
+        name: Activity,
+        arg: object,
+        result_type: type[T] | None,
+        *,
+        hold_code: HoldCode | None,
     ) -> T:
         def call() -> Awaitable[T]:
             self._publish()
-            return workflow.execute_activity(  # type: ignore[call-overload,no-any-return]
-                name.value, arg, result_type=result_type, **EXTERNAL
-            )
+            return workflow.execute_activity(name.value, arg, result_type=result_type, **EXTERNAL)
 
         return await self._guarded(call, hold_code)
 
@@ -395,7 +436,11 @@ class OrderWorkflow:
                 cause = err.cause
                 if hold_code is None or not isinstance(cause, ApplicationError):
                     raise
-                code = HoldCode.LABEL_UNCERTAIN if cause.type == ErrorType.LABEL_UNCERTAIN else hold_code
+                code = (
+                    HoldCode.LABEL_UNCERTAIN
+                    if cause.type == ErrorType.LABEL_UNCERTAIN
+                    else hold_code
+                )
                 stage = self._state.stage
                 await self._hold(HoldReason(code=code, message=cause.message))
                 self._enter(stage, f"retrying {stage.value}")
@@ -405,7 +450,9 @@ class OrderWorkflow:
             return
         if any(s.status is FulfilmentStatus.SHIPPED for s in self._state.shipments):
             # A parcel is with the carrier and the channel knows: cancelling is a return now.
-            self._details(f"cancel requested after shipping ({self._cancel.reason}): handle as a return")
+            self._details(
+                f"cancel requested after shipping ({self._cancel.reason}): handle as a return"
+            )
             return
         raise OrderCancelledError
 
@@ -413,10 +460,16 @@ class OrderWorkflow:
         order = self._state.order
         key = f"{order.key}:{kind.value}" + (f":{suffix}" if suffix else "")
         notice = CustomerNotice(
-            notice_key=key, kind=kind, order_key=order.key, marketplace=order.marketplace,
-            recipient=order.customer, facts=facts,
+            notice_key=key,
+            kind=kind,
+            order_key=order.key,
+            marketplace=order.marketplace,
+            recipient=order.customer,
+            facts=facts,
         )
-        await workflow.execute_local_activity(Activity.NOTIFY.value, NoticeInput(notice=notice), **QUICK)  # type: ignore[arg-type]
+        await workflow.execute_local_activity(
+            Activity.NOTIFY.value, NoticeInput(notice=notice), **QUICK
+        )
         self._state.notices_sent.append(key)
 
     # ----------------------------------------------------------------- state helpers
@@ -480,4 +533,3 @@ class OrderWorkflow:
 def _patched(order: Order, fix: FixAddress) -> Address:
     changes = {k: v for k, v in fix.model_dump().items() if v is not None}
     return Address.model_validate({**order.shipping_address.model_dump(), **changes})
-

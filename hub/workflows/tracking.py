@@ -8,6 +8,7 @@ a delay notice. Weeks in transit stay within bounded history through continue-as
 
 from __future__ import annotations
 
+import contextlib
 from datetime import timedelta
 
 from temporalio import workflow
@@ -63,7 +64,7 @@ class ShipmentTrackingWorkflow:
                 Activity.TRACK.value,
                 TrackInput(carrier=input.carrier, tracking_number=input.tracking_number),
                 result_type=TrackingUpdate,
-                **QUICK,  # type: ignore[arg-type]
+                **QUICK,
             )
             await self._apply([*update.events, *self._drain()])
             if self._status.is_final:
@@ -71,10 +72,8 @@ class ShipmentTrackingWorkflow:
             if self._history_full():
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 workflow.continue_as_new(self._carry_over())
-            try:
+            with contextlib.suppress(TimeoutError):  # timing out means: time to poll again
                 await workflow.wait_condition(lambda: bool(self._pushed), timeout=poll)
-            except TimeoutError:
-                pass  # time to poll
             if self._pushed:
                 await self._apply(self._drain())
                 if self._status.is_final:
@@ -125,7 +124,9 @@ class ShipmentTrackingWorkflow:
             facts=facts,
         )
         await workflow.execute_local_activity(
-            Activity.NOTIFY.value, NoticeInput(notice=notice), **QUICK  # type: ignore[arg-type]
+            Activity.NOTIFY.value,
+            NoticeInput(notice=notice),
+            **QUICK,
         )
         self._notices.append(key)
 

@@ -11,10 +11,16 @@ NOW = datetime(2026, 11, 2, tzinfo=UTC)
 
 
 def quote(carrier, service, price, days, eco=(), co2=None, weight=1000):
-    return Quote(carrier=carrier, service_code=service, service_name=service.title(),
-                 price=Money(amount=Decimal(price), currency="EUR"),
-                 estimated_delivery=NOW + timedelta(days=days), billable_weight_grams=weight,
-                 eco_options=eco, co2e_grams=co2)
+    return Quote(
+        carrier=carrier,
+        service_code=service,
+        service_name=service.title(),
+        price=Money(amount=Decimal(price), currency="EUR"),
+        estimated_delivery=NOW + timedelta(days=days),
+        billable_weight_grams=weight,
+        eco_options=eco,
+        co2e_grams=co2,
+    )
 
 
 QUOTES = [
@@ -32,26 +38,48 @@ def test_cheapest_and_reason():
 
 
 def test_fastest_and_greenest():
-    assert choose(QUOTES, CarrierRules(strategy="fastest"), service_level="x", deliver_by=None).service_code == "express"
-    assert choose(QUOTES, CarrierRules(strategy="greenest"), service_level="x", deliver_by=None).carrier == "postnord"
+    assert (
+        choose(
+            QUOTES, CarrierRules(strategy="fastest"), service_level="x", deliver_by=None
+        ).service_code
+        == "express"
+    )
+    assert (
+        choose(
+            QUOTES, CarrierRules(strategy="greenest"), service_level="x", deliver_by=None
+        ).carrier
+        == "postnord"
+    )
 
 
 def test_deliver_by_drops_late_quotes():
-    choice = choose(QUOTES, CarrierRules(), service_level="standard", deliver_by=NOW + timedelta(days=2))
+    choice = choose(
+        QUOTES, CarrierRules(), service_level="standard", deliver_by=NOW + timedelta(days=2)
+    )
     assert choice.service_code == "express"
     assert "meets the deliver-by date" in choice.reason
 
 
 def test_eco_preference_within_percent():
-    choice = choose(QUOTES, CarrierRules(prefer_eco_within_percent=10), service_level="s", deliver_by=None)
+    choice = choose(
+        QUOTES, CarrierRules(prefer_eco_within_percent=10), service_level="s", deliver_by=None
+    )
     assert choice.carrier == "postnord"
     assert "eco option within 10%" in choice.reason
-    assert choose(QUOTES, CarrierRules(prefer_eco_within_percent=5), service_level="s", deliver_by=None).carrier == "dhl"
+    assert (
+        choose(
+            QUOTES, CarrierRules(prefer_eco_within_percent=5), service_level="s", deliver_by=None
+        ).carrier
+        == "dhl"
+    )
 
 
 def test_service_levels_and_weight_limits_and_exclusions():
-    rules = CarrierRules(service_levels={"express": ["express"]}, max_billable_weight_grams={"dhl": 500},
-                         exclude={"NO": ["ups"]})
+    rules = CarrierRules(
+        service_levels={"express": ["express"]},
+        max_billable_weight_grams={"dhl": 500},
+        exclude={"NO": ["ups"]},
+    )
     with pytest.raises(NoEligibleQuoteError, match="weight limit"):
         choose(QUOTES, rules, service_level="express", deliver_by=None)
     assert carriers_for("NO", ["ups", "dhl"], rules) == ["dhl"]

@@ -14,13 +14,20 @@ T0 = datetime(2026, 11, 1, 12, tzinfo=UTC)
 
 
 def address(**kw):
-    base = {"name": "Ada L", "line1": "Storgatan 1", "city": "Stockholm", "postal_code": "114 55",
-            "country": "se"}
+    base = {
+        "name": "Ada L",
+        "line1": "Storgatan 1",
+        "city": "Stockholm",
+        "postal_code": "114 55",
+        "country": "se",
+    }
     return Address(**{**base, **kw})
 
 
 def test_money_is_decimal_and_iso_currency():
-    total = Money(amount=Decimal("19.90"), currency="eur") * 3 + Money(amount=Decimal("0.30"), currency="EUR")
+    total = Money(amount=Decimal("19.90"), currency="eur") * 3 + Money(
+        amount=Decimal("0.30"), currency="EUR"
+    )
     assert total == Money(amount=Decimal("60.00"), currency="EUR")
     with pytest.raises(ValidationError, match="ISO 4217"):
         Money(amount=Decimal(1), currency="XXY")
@@ -61,35 +68,68 @@ def test_phone_checked_with_phonenumbers():
 
 
 def test_order_key_and_total():
-    line = OrderLine(line_id="1", sku="A", quantity=2, unit_price=Money(amount=Decimal("5.5"), currency="EUR"))
-    order = Order(marketplace="sandbox", external_id="1001", placed_at=T0, currency="EUR", lines=(line,),
-                  customer=Contact(name="Ada"), shipping_address=address())
+    line = OrderLine(
+        line_id="1", sku="A", quantity=2, unit_price=Money(amount=Decimal("5.5"), currency="EUR")
+    )
+    order = Order(
+        marketplace="sandbox",
+        external_id="1001",
+        placed_at=T0,
+        currency="EUR",
+        lines=(line,),
+        customer=Contact(name="Ada"),
+        shipping_address=address(),
+    )
     assert order.workflow_id == "order:sandbox:1001"
     assert order.total.amount == Decimal("11.0")
     with pytest.raises(ValidationError, match="priced in SEK"):
-        Order(marketplace="sandbox", external_id="1", placed_at=T0, currency="EUR",
-              lines=(line.model_copy(update={"unit_price": Money(amount=Decimal(1), currency="SEK")}),),
-              customer=Contact(name="Ada"), shipping_address=address())
+        Order(
+            marketplace="sandbox",
+            external_id="1",
+            placed_at=T0,
+            currency="EUR",
+            lines=(
+                line.model_copy(update={"unit_price": Money(amount=Decimal(1), currency="SEK")}),
+            ),
+            customer=Contact(name="Ada"),
+            shipping_address=address(),
+        )
     with pytest.raises(ValidationError, match="timezone"):
-        Order(marketplace="sandbox", external_id="1", placed_at=datetime(2026, 1, 1), currency="EUR",  # noqa: DTZ001
-              lines=(line,), customer=Contact(name="Ada"), shipping_address=address())
+        Order(
+            marketplace="sandbox",
+            external_id="1",
+            placed_at=datetime(2026, 1, 1),
+            currency="EUR",
+            lines=(line,),
+            customer=Contact(name="Ada"),
+            shipping_address=address(),
+        )
 
 
 def test_dimensional_weight():
-    parcel = Parcel(weight_grams=500, dimensions=Dimensions(length_mm=400, width_mm=300, height_mm=200))
+    parcel = Parcel(
+        weight_grams=500, dimensions=Dimensions(length_mm=400, width_mm=300, height_mm=200)
+    )
     assert parcel.dimensional_weight_grams() == 4800  # 24,000 cm3 / 5000
     assert parcel.billable_weight_grams() == 4800
 
 
 def event(status, minutes):
-    return TrackingEvent(tracking_number="T1", status=status, carrier_code=status.value,
-                         occurred_at=T0 + timedelta(minutes=minutes))
+    return TrackingEvent(
+        tracking_number="T1",
+        status=status,
+        carrier_code=status.value,
+        occurred_at=T0 + timedelta(minutes=minutes),
+    )
 
 
 def test_tracking_never_moves_backwards():
     status = TrackingStatus.UNKNOWN
-    for e in [event(TrackingStatus.OUT_FOR_DELIVERY, 30), event(TrackingStatus.IN_TRANSIT, 10),
-              event(TrackingStatus.PRE_TRANSIT, 0)]:
+    for e in [
+        event(TrackingStatus.OUT_FOR_DELIVERY, 30),
+        event(TrackingStatus.IN_TRANSIT, 10),
+        event(TrackingStatus.PRE_TRANSIT, 0),
+    ]:
         status = advance(status, e)
     assert status is TrackingStatus.OUT_FOR_DELIVERY
     status = advance(status, event(TrackingStatus.DELIVERED, 40))

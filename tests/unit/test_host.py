@@ -32,9 +32,16 @@ class FakeCarrier(HubPlugin[FlakySettings]):
 
     @hookimpl
     async def carrier_quote(self, request: RateRequest) -> list[Quote]:
-        return [Quote(carrier=self.name, service_code="x", service_name="X",
-                      price=Money(amount=Decimal(5) + self.settings.surcharge, currency="EUR"),
-                      estimated_delivery=None, billable_weight_grams=1)]
+        return [
+            Quote(
+                carrier=self.name,
+                service_code="x",
+                service_name="X",
+                price=Money(amount=Decimal(5) + self.settings.surcharge, currency="EUR"),
+                estimated_delivery=None,
+                billable_weight_grams=1,
+            )
+        ]
 
 
 class MisspeltCarrier(HubPlugin[PluginSettings]):
@@ -61,46 +68,64 @@ def settings(tmp_path: Path, carriers: dict) -> HubSettings:
 def request() -> RateRequest:
     addr = Address(name="A", line1="Street 1", city="C", postal_code="12345", country="DE")
     return RateRequest(
-        shipment_id="s1", ship_from=addr, ship_to=addr, service_level="standard",
-        parcels=(Parcel(weight_grams=100, dimensions=Dimensions(length_mm=1, width_mm=1, height_mm=1)),),
-        ship_date=datetime(2026, 1, 1, tzinfo=UTC), declared_value=Money(amount=Decimal(1), currency="EUR"),
+        shipment_id="s1",
+        ship_from=addr,
+        ship_to=addr,
+        service_level="standard",
+        parcels=(
+            Parcel(weight_grams=100, dimensions=Dimensions(length_mm=1, width_mm=1, height_mm=1)),
+        ),
+        ship_date=datetime(2026, 1, 1, tzinfo=UTC),
+        declared_value=Money(amount=Decimal(1), currency="EUR"),
     )
 
 
 async def test_typed_facade_calls_one_plugin(tmp_path):
     host = PluginHost.from_settings(
-        settings(tmp_path, {"testcarrier": {"api_key": "k", "surcharge": "1.5"}}), extra_plugins=[FakeCarrier]
+        settings(tmp_path, {"testcarrier": {"api_key": "k", "surcharge": "1.5"}}),
+        extra_plugins=[FakeCarrier],
     )
     quotes = await host.quote("testcarrier", request())
     assert quotes[0].price.amount == Decimal("6.5")
     assert host.names(Family.CARRIERS) == ["testcarrier"]
-    with pytest.raises(PermanentError, match="no enabled plugin carriers.ups"):
+    with pytest.raises(PermanentError, match=r"no enabled plugin carriers\.ups"):
         await host.quote("ups", request())
     with pytest.raises(PermanentError, match="does not implement carrier_track"):
         await host.track("testcarrier", None)  # type: ignore[arg-type]
 
 
 def test_plugin_not_installed(tmp_path):
-    with pytest.raises(ConfigError, match=r"plugin carriers.nosuch is named in config but not installed"):
+    with pytest.raises(
+        ConfigError, match=r"plugin carriers.nosuch is named in config but not installed"
+    ):
         PluginHost.from_settings(settings(tmp_path, {"nosuch": {}}))
 
 
 def test_bad_plugin_setting_names_the_field(tmp_path):
     with pytest.raises(ConfigError, match=r"^carriers.testcarrier.api_key: Field required$"):
-        PluginHost.from_settings(settings(tmp_path, {"testcarrier": {}}), extra_plugins=[FakeCarrier])
-    with pytest.raises(ConfigError, match=r"carriers.testcarrier.colour: Extra inputs are not permitted"):
-        PluginHost.from_settings(settings(tmp_path, {"testcarrier": {"api_key": "k", "colour": "red"}}),
-                                 extra_plugins=[FakeCarrier])
+        PluginHost.from_settings(
+            settings(tmp_path, {"testcarrier": {}}), extra_plugins=[FakeCarrier]
+        )
+    with pytest.raises(
+        ConfigError, match=r"carriers.testcarrier.colour: Extra inputs are not permitted"
+    ):
+        PluginHost.from_settings(
+            settings(tmp_path, {"testcarrier": {"api_key": "k", "colour": "red"}}),
+            extra_plugins=[FakeCarrier],
+        )
 
 
 def test_misspelt_hook_stops_startup(tmp_path):
     with pytest.raises(ConfigError, match="carrier_qoute"):
-        PluginHost.from_settings(settings(tmp_path, {"misspelt": {}}), extra_plugins=[MisspeltCarrier])
+        PluginHost.from_settings(
+            settings(tmp_path, {"misspelt": {}}), extra_plugins=[MisspeltCarrier]
+        )
 
 
 def test_disabled_plugin_is_not_registered(tmp_path):
     host = PluginHost.from_settings(
-        settings(tmp_path, {"testcarrier": {"api_key": "k", "enabled": False}}), extra_plugins=[FakeCarrier]
+        settings(tmp_path, {"testcarrier": {"api_key": "k", "enabled": False}}),
+        extra_plugins=[FakeCarrier],
     )
     assert host.names(Family.CARRIERS) == []
 

@@ -12,7 +12,9 @@ from hub.domain.status import (
 )
 
 
-@pytest.mark.parametrize("table", [ORDER_STAGE_TRANSITIONS, PAYMENT_TRANSITIONS, FULFILMENT_TRANSITIONS])
+@pytest.mark.parametrize(
+    "table", [ORDER_STAGE_TRANSITIONS, PAYMENT_TRANSITIONS, FULFILMENT_TRANSITIONS]
+)
 def test_every_status_has_a_row(table):
     enum = type(next(iter(table)))
     assert set(table) == set(enum)
@@ -20,9 +22,16 @@ def test_every_status_has_a_row(table):
 
 def test_happy_path_stages_are_legal():
     path = [
-        OrderStage.RECEIVED, OrderStage.VALIDATING, OrderStage.RESERVING, OrderStage.PICKING,
-        OrderStage.PACKING, OrderStage.LABELLING, OrderStage.CONFIRMING, OrderStage.IN_TRANSIT,
-        OrderStage.DELIVERED, OrderStage.COMPLETED,
+        OrderStage.RECEIVED,
+        OrderStage.VALIDATING,
+        OrderStage.RESERVING,
+        OrderStage.PICKING,
+        OrderStage.PACKING,
+        OrderStage.LABELLING,
+        OrderStage.CONFIRMING,
+        OrderStage.IN_TRANSIT,
+        OrderStage.DELIVERED,
+        OrderStage.COMPLETED,
     ]
     current = path[0]
     for nxt in path[1:]:

@@ -1,0 +1,44 @@
+"""Waiting on workflows without sleeping blindly."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from typing import Any
+
+from temporalio.client import Client
+
+from hub.workflows.contracts import OrderState
+from hub.workflows.order import OrderWorkflow
+
+
+async def wait_for_state(
+    client: Client, workflow_id: str, predicate: Callable[[OrderState], bool], timeout: float = 60
+) -> OrderState:
+    handle = client.get_workflow_handle_for(OrderWorkflow.run, workflow_id)
+    deadline = time.monotonic() + timeout
+    while True:
+        state = await handle.query(OrderWorkflow.status)
+        if predicate(state):
+            return state
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{workflow_id} stuck at {state.stage}: {state.details}")
+        await asyncio.sleep(0.2)
+
+
+async def wait_for_visibility(client: Client, query: str, timeout: float = 20) -> list[Any]:
+    """Visibility (search attributes) is eventually consistent: poll until the query matches."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = [wf async for wf in client.list_workflows(query)]
+        if found:
+            return found
+        if time.monotonic() > deadline:
+            raise AssertionError(f"nothing matched {query!r} within {timeout} s")
+        await asyncio.sleep(0.3)
+
+
+async def history_length(client: Client, workflow_id: str) -> int:
+    history = await client.get_workflow_handle(workflow_id).fetch_history()
+    return len(history.events)

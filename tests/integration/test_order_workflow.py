@@ -1,0 +1,186 @@
+"""One order end to end on the session's Temporal dev server with the embedded plugins."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+import pytest
+from temporalio.client import WorkflowUpdateFailedError
+
+from hub.domain.holds import HoldCode
+from hub.domain.status import FulfilmentStatus, OrderStage
+from hub.domain.tracking import TrackingStatus
+from hub.intake import IntakeOutcome
+from hub.plugin import Family
+from hub.workflows.contracts import CancelRequest, FixAddress, FixSku
+from hub.workflows.order import OrderWorkflow
+from tests.conftest import hub_runtime
+from tests.integration.helpers import history_length, wait_for_state, wait_for_visibility
+
+pytestmark = pytest.mark.integration
+
+VALID_ONLY = {
+    "marketplaces": {"sandbox": {"seed": 11, "invalid_address_rate": 0.0, "unknown_sku_rate": 0.0}}
+}
+HAPPY_PATH_EVENT_BUDGET = 40
+
+
+async def run_cli(runtime, *args: str) -> tuple[int, str]:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "hub.cli",
+        *args,
+        env=runtime.env(),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    out, _ = await proc.communicate()
+    return proc.returncode or 0, out.decode()
+
+
+async def test_happy_path_order_is_delivered_within_the_history_budget(hub_settings):
+    async with hub_runtime(hub_settings(**VALID_ONLY)) as rt:
+        (wid,) = await rt.place(1)
+        state = await rt.client.get_workflow_handle_for(OrderWorkflow.run, wid).result()
+
+        assert state.stage is OrderStage.COMPLETED
+        stages = [t.stage for t in state.stage_log]
+        for stage in (
+            OrderStage.VALIDATING,
+            OrderStage.RESERVING,
+            OrderStage.PICKING,
+            OrderStage.PACKING,
+            OrderStage.LABELLING,
+            OrderStage.CONFIRMING,
+            OrderStage.IN_TRANSIT,
+            OrderStage.DELIVERED,
+            OrderStage.COMPLETED,
+        ):
+            assert stage in stages
+        for shipment in state.shipments:
+            assert shipment.status is FulfilmentStatus.DELIVERED
+            assert shipment.tracking_status is TrackingStatus.DELIVERED
+            assert shipment.carrier is not None and shipment.carrier.reason
+            assert shipment.packaging is not None and shipment.packaging.co2e_grams > 0
+            assert shipment.label is not None
+            assert (
+                Path(shipment.label.document.uri.removeprefix("file://"))
+                .read_bytes()
+                .startswith(b"%PDF")
+            )
+        kinds = {key.split(":")[2] for key in state.notices_sent}
+        assert {"shipped", "review_invitation"} <= kinds
+        outbox = rt.host.plugin(Family.NOTIFIERS, "outbox")
+        sent = {m.kind for m in outbox.messages(state.order.key)}  # type: ignore[attr-defined]
+        assert {"shipped", "delivered", "review_invitation"} <= {str(k) for k in sent}
+        market = rt.host.plugin(Family.MARKETPLACES, "sandbox")
+        assert len(market.confirmations(state.order.external_id)) == len(state.shipments)  # type: ignore[attr-defined]
+        assert await history_length(rt.client, wid) <= HAPPY_PATH_EVENT_BUDGET
+
+
+async def test_invalid_address_holds_and_a_fix_resumes(hub_settings):
+    held = {
+        "marketplaces": {
+            "sandbox": {"seed": 5, "invalid_address_rate": 1.0, "unknown_sku_rate": 0.0}
+        }
+    }
+    async with hub_runtime(hub_settings(**held)) as rt:
+        (wid,) = await rt.place(1)
+        state = await wait_for_state(rt.client, wid, lambda s: s.stage is OrderStage.ON_HOLD)
+        assert state.hold is not None and state.hold.code is HoldCode.INVALID_ADDRESS
+        assert state.details.startswith("on hold: shipping address")
+        await wait_for_visibility(
+            rt.client,
+            f"WorkflowId='{wid}' AND Attention='invalid_address' AND OrderStage='on_hold'",
+        )
+
+        handle = rt.client.get_workflow_handle_for(OrderWorkflow.run, wid)
+        with pytest.raises(WorkflowUpdateFailedError):
+            await handle.execute_update(
+                OrderWorkflow.fix_address, FixAddress(postal_code="1", line1="")
+            )
+
+        code, out = await run_cli(
+            rt,
+            "orders",
+            "fix-address",
+            wid,
+            "--name",
+            "Ada Lund",
+            "--line1",
+            "Storgatan 12",
+            "--city",
+            "Stockholm",
+            "--postal-code",
+            "114 55",
+            "--country",
+            "SE",
+            "--region",
+            "AB",
+        )
+        assert code == 0, out
+        final = await handle.result()
+        assert final.stage is OrderStage.COMPLETED
+        assert final.order.shipping_address.postal_code == "114 55"
+
+
+async def test_unknown_sku_holds_and_cli_rejects_then_accepts_a_fix(hub_settings):
+    held = {
+        "marketplaces": {
+            "sandbox": {"seed": 3, "invalid_address_rate": 0.0, "unknown_sku_rate": 1.0}
+        }
+    }
+    async with hub_runtime(hub_settings(**held)) as rt:
+        (wid,) = await rt.place(1)
+        state = await wait_for_state(rt.client, wid, lambda s: s.stage is OrderStage.ON_HOLD)
+        assert state.hold is not None and state.hold.code is HoldCode.UNKNOWN_SKU
+        code, out = await run_cli(
+            rt, "orders", "fix-sku", wid, "--line", "no-such-line", "--sku", "MUG-CER-350"
+        )
+        assert code != 0 and "refused" in out
+        handle = rt.client.get_workflow_handle_for(OrderWorkflow.run, wid)
+        for line in state.order.lines:
+            if "DISCONTINUED" in line.sku:
+                await handle.execute_update(
+                    OrderWorkflow.fix_sku, FixSku(line_id=line.line_id, sku="MUG-CER-350")
+                )
+        assert (await handle.result()).stage is OrderStage.COMPLETED
+
+
+async def test_duplicate_delivery_starts_nothing_new(hub_settings):
+    async with hub_runtime(hub_settings(**VALID_ONLY)) as rt:
+        market = rt.host.plugin(Family.MARKETPLACES, "sandbox")
+        requests = await rt.host.simulate_orders("sandbox", 1)
+        events = await rt.host.parse_webhook("sandbox", requests[0])
+        order = events[0].order
+        assert order is not None
+        assert await rt.intake.submit(order) is IntakeOutcome.STARTED
+        assert await rt.intake.submit(order) is IntakeOutcome.UPDATED
+        handle = rt.client.get_workflow_handle_for(OrderWorkflow.run, order.workflow_id)
+        await handle.result()
+        assert await rt.intake.submit(order) is IntakeOutcome.ALREADY_DONE
+        runs = [wf async for wf in rt.client.list_workflows(f"WorkflowId='{order.workflow_id}'")]
+        assert len(runs) == 1
+        assert len(market.confirmations(order.external_id)) == 1  # type: ignore[attr-defined]
+
+
+async def test_cancel_while_on_hold_releases_and_stops(hub_settings):
+    held = {
+        "marketplaces": {
+            "sandbox": {"seed": 9, "invalid_address_rate": 1.0, "unknown_sku_rate": 0.0}
+        }
+    }
+    async with hub_runtime(hub_settings(**held)) as rt:
+        (wid,) = await rt.place(1)
+        await wait_for_state(rt.client, wid, lambda s: s.stage is OrderStage.ON_HOLD)
+        handle = rt.client.get_workflow_handle_for(OrderWorkflow.run, wid)
+        await handle.signal(
+            OrderWorkflow.cancel, CancelRequest(reason="customer changed their mind")
+        )
+        final = await handle.result()
+        assert final.stage is OrderStage.CANCELLED
+        assert final.cancel_reason == "customer changed their mind"
+        assert final.hold is None
