@@ -37,7 +37,9 @@ async def noop(x: int) -> int:
 class Baseline:
     @workflow.run
     async def run(self, x: int) -> int:
-        return await workflow.execute_activity(noop, x, start_to_close_timeout=timedelta(seconds=10))
+        return await workflow.execute_activity(
+            noop, x, start_to_close_timeout=timedelta(seconds=10)
+        )
 
 
 async def baseline(address: str, count: int) -> float:
@@ -76,4 +78,4 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--orders", type=int, default=40)
     args = parser.parse_args()
-    print(json.dumps(asyncio.run(main(args.orders)), indent=2))  # noqa: T201
+    print(json.dumps(asyncio.run(main(args.orders)), indent=2))
