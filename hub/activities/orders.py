@@ -397,8 +397,7 @@ class OrderActivities:
             lines=shipment.lines,
         )
         with plugin_errors(f"confirm {shipment.shipment_id} to {order.marketplace}"):
-            async with heartbeating():
-                return await self._host.confirm_shipment(confirmation)
+            return await self._host.confirm_shipment(confirmation)
 
     @activity.defn(name=Activity.TRACK.value)
     async def track_shipment(self, input: TrackInput) -> TrackingUpdate:

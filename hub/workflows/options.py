@@ -11,7 +11,8 @@ from hub.workflows.contracts import ErrorType
 
 NON_RETRYABLE = [ErrorType.PERMANENT.value, ErrorType.LABEL_UNCERTAIN.value]
 
-# Local activities: quick calls (WMS, rating, notices). One marker event each in history.
+# Local activities: quick, idempotent calls (WMS, rating, channel confirmation, notices).
+# One marker event each in history; long backoffs become timers, so outages do not block.
 QUICK: dict[str, Any] = {
     "start_to_close_timeout": timedelta(seconds=30),
     "retry_policy": RetryPolicy(
