@@ -134,6 +134,27 @@ async def worker() -> None:
 
 
 @main.command()
+@click.option("--host", "bind", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8080, show_default=True)
+@_async
+async def intake(bind: str, port: int) -> None:
+    """Serve `POST /webhooks/{plugin}` for channel webhooks (uvicorn)."""
+    import uvicorn
+
+    from hub.webhooks import create_app
+
+    settings = _settings()
+    host = PluginHost.from_settings(settings)
+    client = await connect(settings)
+    app = create_app(host, _intake(client, settings), settings.data_dir / "webhook-rejects.jsonl")
+    server = uvicorn.Server(uvicorn.Config(app, host=bind, port=port, log_level="info"))
+    try:
+        await server.serve()
+    finally:
+        await host.aclose()
+
+
+@main.command()
 @click.option("--orders", "count", default=20, show_default=True, help="How many sandbox orders.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @click.option("--timeout", default=600.0, show_default=True, help="Seconds to wait for orders.")
