@@ -46,5 +46,7 @@ def test_every_hook_is_implemented_by_a_built_in_plugin(name):
     for ep in entry_points(group=ENTRY_POINT_GROUP):
         if ep.value.startswith("plugins."):
             cls = ep.load()
-            implemented |= {n for n, _ in inspect.getmembers(cls) if hasattr(getattr(cls, n), "hub_impl")}
+            implemented |= {
+                n for n, _ in inspect.getmembers(cls) if hasattr(getattr(cls, n), "hub_impl")
+            }
     assert name in implemented
