@@ -230,19 +230,23 @@ class OrderWorkflow:
         if shipment.status is FulfilmentStatus.ALLOCATED:
             self._enter(OrderStage.PICKING, f"picking shipment {shipment.shipment_id}")
             self._set_shipment(index, status=FulfilmentStatus.PICKING)
-            pick = await self._quick(
-                Activity.PICK,
-                self._shipment_input(index),
-                PickOutcome,
-                hold_code=HoldCode.OUT_OF_STOCK,
-            )
-            if pick.short_skus:
+            while True:
+                pick = await self._quick(
+                    Activity.PICK,
+                    self._shipment_input(index),
+                    PickOutcome,
+                    hold_code=HoldCode.OUT_OF_STOCK,
+                )
+                if not pick.short_skus:
+                    break
+                # Never pack a short shipment: wait for the warehouse to resolve it, then re-ask.
                 await self._hold(
                     HoldReason(
                         code=HoldCode.OUT_OF_STOCK,
                         message=f"short pick in {shipment.warehouse}: {', '.join(pick.short_skus)}",
                     )
                 )
+                self._enter(OrderStage.PICKING, f"re-checking the pick of {shipment.shipment_id}")
             self._set_shipment(
                 index, status=FulfilmentStatus.PICKED, pick_list_id=pick.pick_list_id
             )
