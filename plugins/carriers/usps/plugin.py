@@ -1,0 +1,120 @@
+"""The USPS carrier plugin: hooks wire the pure mappings to the thin client.
+
+- Quotes: Domestic Prices total rates, one call per parcel; domestic (US and territories) only.
+- Labels: one USPS label per parcel, each with its own ``X-Idempotency-Key`` derived from the
+  hub's key, so a retry after a timeout or a crash gets the same labels back unbilled. A
+  multi-parcel shipment needs ZPL (labels concatenate into the one document the hub keeps);
+  if USPS refuses a later parcel for good, the labels already bought are cancelled.
+- Voids: ``DELETE /labels/v3/label/{trackingNumber}`` per tracking number.
+- Tracking: ``GET /tracking/v3/tracking/{trackingNumber}?expand=DETAIL``.
+References per request and answer: see :mod:`.mapping`, :mod:`.labels`, :mod:`.tracking`,
+:mod:`.client`.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+from hub.domain.messages import (
+    LabelRequest,
+    PurchasedLabel,
+    Quote,
+    RateRequest,
+    TrackingUpdate,
+    TrackRequest,
+    VoidRequest,
+    VoidResult,
+)
+from hub.errors import AmbiguousOutcomeError, PermanentError
+from hub.hookspecs import hookimpl
+from hub.plugin import Family, HubPlugin, PluginRuntime
+from plugins.carriers.usps import labels, mapping, tracking
+from plugins.carriers.usps.client import UspsClient
+from plugins.carriers.usps.settings import UspsSettings
+
+log = logging.getLogger(__name__)
+
+
+class UspsCarrier(HubPlugin[UspsSettings]):
+    """USPS domestic shipping through the USPS APIs v3 (apis.usps.com)."""
+
+    family = Family.CARRIERS
+    name = "usps"
+    settings_model = UspsSettings
+    capabilities = frozenset({"idempotency_key"})
+    """``X-Idempotency-Key``: the same key and payload return the existing label, unbilled."""
+
+    def __init__(self, settings: UspsSettings, runtime: PluginRuntime) -> None:
+        super().__init__(settings, runtime)
+        self.client = UspsClient(settings)
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+    @hookimpl
+    async def carrier_quote(self, request: RateRequest) -> list[Quote]:
+        bodies = mapping.rate_bodies(request, self.settings)
+        answers = [
+            await self.client.total_rates(body, shipment_id=request.shipment_id) for body in bodies
+        ]
+        return mapping.quotes(request, answers, self.settings)
+
+    @hookimpl
+    async def carrier_buy_label(self, request: LabelRequest) -> PurchasedLabel:
+        label_format = labels.effective_format(request, self.settings)
+        labels.check_joinable(request, label_format)
+        bodies = [labels.label_body(request, i, self.settings) for i in range(len(request.parcels))]
+        bought: list[labels.BoughtLabel] = []
+        for index, body in enumerate(bodies):
+            key = labels.idempotency_uuid(request.idempotency_key, self.settings.crid, index)
+            try:
+                content_type, content = await self.client.create_label(
+                    body, idempotency_key=key, shipment_id=request.shipment_id
+                )
+            except PermanentError:
+                await self._cancel_partial(bought, request.shipment_id)
+                raise
+            try:
+                bought.append(labels.parse_label(content_type, content))
+            except labels.UnreadableLabel as exc:
+                # USPS made (and charged) the label; asking again with the same key returns it.
+                raise AmbiguousOutcomeError(
+                    f"USPS label for {request.shipment_id} (X-Idempotency-Key {key}) was "
+                    f"bought but its answer cannot be read: {exc}"
+                ) from None
+            log.info(
+                "USPS label %s bought for shipment %s",
+                bought[-1].metadata.trackingNumber,
+                request.shipment_id,
+            )
+        return labels.purchased_label(request, bought, label_format, datetime.now(UTC))
+
+    async def _cancel_partial(self, bought: list[labels.BoughtLabel], shipment_id: str) -> None:
+        """A later parcel was refused for good: cancel the labels already bought for the
+        shipment, so a failed purchase leaves nothing billed behind."""
+        for label in bought:
+            number = label.metadata.trackingNumber
+            try:
+                await self.client.cancel_label(number)
+            except Exception:  # the original refusal is what the caller must see
+                log.exception("USPS label %s of shipment %s left uncancelled", number, shipment_id)
+
+    @hookimpl
+    async def carrier_void_label(self, request: VoidRequest) -> VoidResult:
+        numbers = request.tracking_numbers or (request.label_id,)
+        results = []
+        for number in numbers:
+            outcome = await self.client.cancel_label(number)
+            if outcome.refused is not None:
+                results.append(mapping.void_refused(number, outcome.refused))
+            else:
+                results.append(mapping.void_result(number, outcome.payload))
+        return mapping.combine_voids(results)
+
+    @hookimpl
+    async def carrier_track(self, request: TrackRequest) -> TrackingUpdate:
+        payload = await self.client.tracking(request.tracking_number)
+        if payload is None:
+            return TrackingUpdate(events=())  # not in USPS's system yet (label just made)
+        return tracking.parse_tracking(request.tracking_number, payload)
