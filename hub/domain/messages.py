@@ -11,6 +11,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field
 
 from hub.domain.address import Address, Contact
+from hub.domain.customs import Customs
 from hub.domain.money import Money
 from hub.domain.order import Order
 from hub.domain.shipment import Dimensions, LabelFormat, Parcel, ShipmentLine
@@ -328,6 +329,10 @@ class LabelRequest(BaseModel):
     label_format: LabelFormat = LabelFormat.PDF
     declared_value: Money
     ship_date: datetime
+    customs: Customs | None = None
+    """Required by carriers when ship_from and ship_to are in different customs territories."""
+    eco_option: str | None = None
+    """One of the chosen quote's `eco_options` (e.g. DHL GoGreen Plus), if the seller opted in."""
 
 
 class LabelDocument(BaseModel):
