@@ -176,7 +176,8 @@ async def demo(count: int, as_json: bool, timeout: float) -> None:
             click.echo(f"  held for {code}: {n}")
         click.echo(
             f"history events per completed order: {report.history_events_per_order:.1f} "
-            f"(max {report.history_events_max})"
+            f"(max {report.history_events_max}; one-shipment orders max "
+            f"{report.history_events_single_shipment_max})"
         )
         for line in report.unexpected:
             click.echo(f"UNEXPECTED {line}", err=True)

@@ -68,7 +68,8 @@ ORDER_STAGE_TRANSITIONS: Mapping[OrderStage, frozenset[OrderStage]] = {
     _S.PACKING: frozenset({_S.LABELLING, _S.ON_HOLD, _S.CANCELLED}),
     _S.LABELLING: frozenset({_S.CONFIRMING, _S.ON_HOLD, _S.CANCELLED}),
     # Once a label exists, cancellation voids it; after handover the parcel is in transit.
-    _S.CONFIRMING: frozenset({_S.IN_TRANSIT, _S.ON_HOLD, _S.CANCELLED}),
+    # A split order goes back to picking for its next shipment.
+    _S.CONFIRMING: frozenset({_S.PICKING, _S.IN_TRANSIT, _S.ON_HOLD, _S.CANCELLED}),
     _S.IN_TRANSIT: frozenset({_S.DELIVERED, _S.ON_HOLD}),
     _S.DELIVERED: frozenset({_S.COMPLETED}),
     _S.COMPLETED: frozenset(),

@@ -361,23 +361,30 @@ class OrderWorkflow:
             self._enter(OrderStage.DELIVERED, "closed by operator after a tracking exception")
 
     async def _cancelled(self) -> None:
+        """Undo what was done: void unused labels, release the stock. Runs past the cancel guard."""
         reason = self._cancel.reason if self._cancel else "cancelled"
         self._state.cancel_reason = reason
+        unvoided: list[str] = []
         for index, shipment in enumerate(self._state.shipments):
             if shipment.label is not None:
-                await self._external(
-                    Activity.VOID_LABEL, VoidInput(label=shipment.label), None, hold_code=None
-                )
+                try:
+                    await workflow.execute_activity(
+                        Activity.VOID_LABEL.value, VoidInput(label=shipment.label), **EXTERNAL
+                    )
+                except ActivityError as err:
+                    # The carrier refused (e.g. already scanned): the label must be claimed back
+                    # by a person; the cancellation itself still stands.
+                    unvoided.append(f"{shipment.shipment_id}: {err.cause or err}")
             self._set_shipment(index, status=FulfilmentStatus.CANCELLED)
-        await self._quick(
-            Activity.RELEASE,
+        await workflow.execute_local_activity(
+            Activity.RELEASE.value,
             ReleaseInput(warehouse=self._policy.warehouse, reservation_key=self._reservation_key),
-            None,
-            hold_code=None,
+            **QUICK,
         )
         self._state.hold = None
         self._mark(ATTENTION, None)
-        self._enter(OrderStage.CANCELLED, f"cancelled: {reason}")
+        note = f"; label not voided, claim a refund: {'; '.join(unvoided)}" if unvoided else ""
+        self._enter(OrderStage.CANCELLED, f"cancelled: {reason}{note}")
         self._publish()
 
     # ----------------------------------------------------------------- holds

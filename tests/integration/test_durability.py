@@ -53,7 +53,7 @@ async def test_tracking_continues_as_new_and_still_delivers(hub_settings):
     slow_parcels = {
         **VALID_ONLY,
         "orders": {"tracking_poll_seconds": 0.05, "tracking_history_limit": 101},
-        "carriers": {"sandbox": {"clock_speed": 60000}},
+        "carriers": {"sandbox": {"clock_speed": 15000}},  # ~10 s in transit: many poll rounds
     }
     async with hub_runtime(hub_settings(**slow_parcels)) as rt:
         (wid,) = await rt.place(1)
@@ -93,5 +93,5 @@ async def test_hub_demo_json_runs_orders_to_the_end():
     report = json.loads(out)
     assert report["orders"] == 6
     assert sum(report["by_stage"].values()) == 6
-    assert report["history_events_per_order"] <= 40
+    assert 0 < report["history_events_single_shipment_max"] <= 40
     assert report["seconds"] > 0
