@@ -65,8 +65,9 @@ class HubPlugin(Generic[SettingsT]):
     family: ClassVar[Family]
     name: ClassVar[str]
     settings_model: ClassVar[type[PluginSettings]] = PluginSettings
-    capabilities: ClassVar[frozenset[str]] = frozenset()
-    """Optional abilities the hub can rely on, e.g. carriers: "idempotency_key", "label_lookup"."""
+    capabilities: frozenset[str] = frozenset()
+    """Optional abilities the hub can rely on, e.g. carriers: "idempotency_key", "label_lookup".
+    A class attribute; an instance may narrow it when a setting turns an ability off."""
 
     def __init__(self, settings: SettingsT, runtime: PluginRuntime) -> None:
         self.settings = settings

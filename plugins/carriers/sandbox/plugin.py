@@ -58,6 +58,8 @@ class SandboxCarrier(HubPlugin[SandboxCarrierSettings]):
         )
         self.store.initialise()
         self.scenarios = Scenarios(settings.delay_rate, settings.failed_attempt_rate)
+        if not settings.honour_idempotency_key:
+            self.capabilities = frozenset({"label_lookup"})
 
     # ----------------------------------------------------------------- rating
 
@@ -82,7 +84,15 @@ class SandboxCarrier(HubPlugin[SandboxCarrierSettings]):
                 f"SBX-4004: label format {request.label_format.value} is not offered (PDF, ZPL)"
             )
         fingerprint = request_fingerprint(request)
-        stored = self.store.by_key(request.idempotency_key)
+        if self.settings.honour_idempotency_key:
+            stored = self.store.by_key(request.idempotency_key)
+        else:
+            # The key is kept only as the shipment's reference: every call buys a new label.
+            stored = None
+            suffix = secrets.token_hex(4)
+            request = request.model_copy(
+                update={"idempotency_key": f"{request.idempotency_key}#{suffix}"}
+            )
         if stored is None:
             stored = self.store.record_purchase(self._new_label(request, service, fingerprint))
         if stored.request_sha256 != fingerprint:

@@ -24,6 +24,9 @@ class SandboxCarrierSettings(PluginSettings):
     """Real seconds ``carrier_buy_label`` waits before answering, after the purchase is recorded
     (or an earlier one found): lets crash tests kill a worker while the carrier has charged
     but not yet replied."""
+    honour_idempotency_key: bool = True
+    """Off, the sandbox behaves like a carrier without idempotency keys (UPS, DHL): a repeated
+    purchase buys a second label, and only a lookup by shipment reference finds the first."""
     delay_rate: float = Field(default=0.08, ge=0.0, le=1.0)
     """Share of parcels held up by a weather delay (chosen by hashing the tracking number)."""
     failed_attempt_rate: float = Field(default=0.04, ge=0.0, le=1.0)

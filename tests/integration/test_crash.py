@@ -1,0 +1,96 @@
+"""A worker killed while the carrier has charged but not yet answered: exactly one label.
+
+The first worker is a real `hub worker` process; it is killed with SIGKILL (no clean shutdown)
+while `buy_label` waits for the carrier's answer. A second worker, in this process, picks the
+activity up after its heartbeat times out and finishes the order. Whether or not the carrier
+honours idempotency keys, the carrier's ledger must show one label purchase.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+import time
+
+import pytest
+
+from hub.domain.status import OrderStage
+from hub.plugin import Family
+from hub.temporal import build_worker
+from hub.workflows.order import OrderWorkflow
+from plugins.carriers.sandbox import SandboxCarrier
+from tests.conftest import ROOT, hub_runtime
+from tests.integration.test_durability import VALID_ONLY
+
+pytestmark = pytest.mark.integration
+
+LATENCY_SECONDS = 30  # the dying worker never gets its answer before it is killed
+
+
+@pytest.mark.parametrize("honours_key", [True, False], ids=["idempotency-key", "lookup-only"])
+async def test_worker_killed_mid_label_purchase_buys_one_label(hub_settings, honours_key):
+    carrier_settings = {"clock_speed": 400000, "honour_idempotency_key": honours_key}
+    settings = hub_settings(**VALID_ONLY, carriers={"sandbox": carrier_settings})
+    async with hub_runtime(settings, worker=False) as rt:
+        carrier = rt.host.plugin(Family.CARRIERS, "sandbox")
+        assert isinstance(carrier, SandboxCarrier)
+        env = {
+            **rt.env(),
+            "HUB_CARRIERS__SANDBOX__LABEL_LATENCY_SECONDS": str(LATENCY_SECONDS),
+            "HUB_CARRIERS__SANDBOX__HONOUR_IDEMPOTENCY_KEY": str(honours_key).lower(),
+            "HUB_CARRIERS__SANDBOX__CLOCK_SPEED": "400000",
+        }
+        doomed = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "hub.cli",
+            "worker",
+            cwd=ROOT,
+            env=env,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+        try:
+            (wid,) = await rt.place(1)
+            await _until(lambda: bool(carrier.charges()), timeout=60, what="a label charge")
+        finally:
+            doomed.send_signal(signal.SIGKILL)
+            await doomed.wait()
+        assert len(carrier.charges()) == 1
+
+        async with build_worker(rt.client, rt.settings, rt.host):
+            handle = rt.client.get_workflow_handle_for(OrderWorkflow.run, wid)
+            state = await asyncio.wait_for(handle.result(), timeout=120)
+
+        assert state.stage is OrderStage.COMPLETED
+        assert await _label_attempts(handle) >= 2, "the purchase should have been retried"
+        purchases = [c.label_id for c in carrier.charges() if c.kind == "label"]
+        labels = [s.label.label_id for s in state.shipments if s.label is not None]
+        assert len(labels) == len(state.shipments)
+        assert sorted(purchases) == sorted(labels), "one purchase per shipment, none repeated"
+
+
+async def _label_attempts(handle) -> int:
+    """The attempt number the first shipment's `buy_label` completed on."""
+    history = await handle.fetch_history()
+    scheduled = {
+        e.event_id
+        for e in history.events
+        if e.HasField("activity_task_scheduled_event_attributes")
+        and e.activity_task_scheduled_event_attributes.activity_type.name == "buy_label"
+    }
+    return next(
+        e.activity_task_started_event_attributes.attempt
+        for e in history.events
+        if e.HasField("activity_task_started_event_attributes")
+        and e.activity_task_started_event_attributes.scheduled_event_id == min(scheduled)
+    )
+
+
+async def _until(predicate, *, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no {what} within {timeout} s")
+        await asyncio.sleep(0.1)
