@@ -264,9 +264,11 @@ class OrderActivities:
         )
         quotes: list[Quote] = []
         failures: list[str] = []
+        transient = False
         for carrier, answer in zip(carriers, answers, strict=True):
             if isinstance(answer, BaseException):
                 failures.append(f"{carrier}: {answer}")
+                transient = transient or not isinstance(answer, PermanentError)
                 log.warning(
                     "quote from %s failed for %s: %s", carrier, shipment.shipment_id, answer
                 )
@@ -281,8 +283,8 @@ class OrderActivities:
             )
         except NoEligibleQuoteError as exc:
             detail = f" ({'; '.join(failures)})" if failures else ""
-            if failures and not quotes:
-                # Every carrier failed: maybe an outage, so let Temporal retry before holding.
+            if transient and not quotes:
+                # A carrier may be down: let Temporal retry before holding for a person.
                 raise ApplicationError(
                     f"no carrier could quote{detail}", type=ErrorType.TRANSIENT.value
                 ) from None

@@ -183,6 +183,8 @@ class OrderState(BaseModel):
     stage_log: list[StageTiming] = Field(default_factory=list)
     cancel_reason: str | None = None
     notices_sent: list[str] = Field(default_factory=list)
+    notices_failed: list[str] = Field(default_factory=list)
+    """Notices the notifier refused for good (e.g. no email address), with its reason."""
 
 
 # ----------------------------------------------------------------- tracking workflow

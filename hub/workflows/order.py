@@ -18,7 +18,7 @@ from typing import TypeVar
 
 from temporalio import workflow
 from temporalio.common import SearchAttributeKey, SearchAttributeUpdate
-from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError
+from temporalio.exceptions import ApplicationError, ChildWorkflowError
 
 with workflow.unsafe.imports_passed_through():
     from hub.domain.address import Address, address_problems
@@ -51,6 +51,7 @@ with workflow.unsafe.imports_passed_through():
         VoidInput,
         tracking_workflow_id,
     )
+    from hub.workflows.failures import ACTIVITY_FAILURES, application_cause, describe
     from hub.workflows.options import EXTERNAL, QUICK
     from hub.workflows.tracking import ShipmentTrackingWorkflow
 
@@ -371,10 +372,10 @@ class OrderWorkflow:
                     await workflow.execute_activity(
                         Activity.VOID_LABEL.value, VoidInput(label=shipment.label), **EXTERNAL
                     )
-                except ActivityError as err:
+                except ACTIVITY_FAILURES as err:
                     # The carrier refused (e.g. already scanned): the label must be claimed back
                     # by a person; the cancellation itself still stands.
-                    unvoided.append(f"{shipment.shipment_id}: {err.cause or err}")
+                    unvoided.append(f"{shipment.shipment_id}: {describe(err)}")
             self._set_shipment(index, status=FulfilmentStatus.CANCELLED)
         await workflow.execute_local_activity(
             Activity.RELEASE.value,
@@ -444,9 +445,9 @@ class OrderWorkflow:
             self._check_cancel()
             try:
                 return await call()
-            except ActivityError as err:
-                cause = err.cause
-                if hold_code is None or not isinstance(cause, ApplicationError):
+            except ACTIVITY_FAILURES as err:
+                cause = application_cause(err)
+                if hold_code is None or cause is None:
                     raise
                 code = (
                     HoldCode.LABEL_UNCERTAIN
@@ -479,9 +480,15 @@ class OrderWorkflow:
             recipient=order.customer,
             facts=facts,
         )
-        await workflow.execute_local_activity(
-            Activity.NOTIFY.value, NoticeInput(notice=notice), **QUICK
-        )
+        try:
+            await workflow.execute_local_activity(
+                Activity.NOTIFY.value, NoticeInput(notice=notice), **QUICK
+            )
+        except ACTIVITY_FAILURES as err:
+            # A customer we cannot reach (no email, refused template) must not stop the parcel.
+            self._state.notices_failed.append(f"{key}: {describe(err)}")
+            workflow.logger.warning("notice %s not sent: %s", key, describe(err))
+            return
         self._state.notices_sent.append(key)
 
     # ----------------------------------------------------------------- state helpers

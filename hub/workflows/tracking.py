@@ -24,6 +24,7 @@ with workflow.unsafe.imports_passed_through():
         TrackingResult,
         TrackInput,
     )
+    from hub.workflows.failures import ACTIVITY_FAILURES, describe
     from hub.workflows.options import QUICK
 
 # Notices sent when a parcel reaches these statuses.
@@ -123,11 +124,16 @@ class ShipmentTrackingWorkflow:
             recipient=self._input.recipient,
             facts=facts,
         )
-        await workflow.execute_local_activity(
-            Activity.NOTIFY.value,
-            NoticeInput(notice=notice),
-            **QUICK,
-        )
+        try:
+            await workflow.execute_local_activity(
+                Activity.NOTIFY.value,
+                NoticeInput(notice=notice),
+                **QUICK,
+            )
+        except ACTIVITY_FAILURES as err:
+            # An unreachable customer must not stop tracking the parcel.
+            workflow.logger.warning("notice %s not sent: %s", key, describe(err))
+            return
         self._notices.append(key)
 
     def _drain(self) -> list[TrackingEvent]:

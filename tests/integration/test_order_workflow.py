@@ -16,6 +16,7 @@ from hub.intake import IntakeOutcome
 from hub.plugin import Family
 from hub.workflows.contracts import CancelRequest, FixAddress, FixSku
 from hub.workflows.order import OrderWorkflow
+from plugins.marketplaces.sandbox.geography import COUNTRIES
 from tests.conftest import hub_runtime
 from tests.integration.helpers import history_length, wait_for_state, wait_for_visibility
 
@@ -184,3 +185,40 @@ async def test_cancel_while_on_hold_releases_and_stops(hub_settings):
         assert final.stage is OrderStage.CANCELLED
         assert final.cancel_reason == "customer changed their mind"
         assert final.hold is None
+
+
+async def test_customer_without_email_still_gets_the_parcel(hub_settings):
+    async with hub_runtime(hub_settings(**VALID_ONLY)) as rt:
+        (request,) = await rt.host.simulate_orders("sandbox", 1)
+        (event,) = await rt.host.parse_webhook("sandbox", request)
+        assert event.order is not None
+        order = event.order.model_copy(
+            update={"customer": event.order.customer.model_copy(update={"email": None})}
+        )
+        assert await rt.intake.submit(order) is IntakeOutcome.STARTED
+        state = await rt.client.get_workflow_handle_for(
+            OrderWorkflow.run, order.workflow_id
+        ).result()
+
+        assert state.stage is OrderStage.COMPLETED
+        assert state.notices_sent == []
+        assert state.notices_failed and all("no email" in n for n in state.notices_failed)
+
+
+async def test_no_carrier_for_destination_holds_then_cancel_releases_stock(hub_settings):
+    """A permanent failure of a local activity (carrier choice) holds the order, not fails it."""
+    every_country = {country.code: ["sandbox"] for country in COUNTRIES}
+    settings = hub_settings(**VALID_ONLY, carrier_choice={"exclude": every_country})
+    async with hub_runtime(settings) as rt:
+        (wid,) = await rt.place(1)
+        state = await wait_for_state(rt.client, wid, lambda s: s.stage is OrderStage.ON_HOLD)
+        assert state.hold is not None and state.hold.code is HoldCode.NO_CARRIER
+        assert "no carrier fits" in state.hold.message
+        await wait_for_visibility(rt.client, f"WorkflowId='{wid}' AND Attention='no_carrier'")
+
+        handle = rt.client.get_workflow_handle_for(OrderWorkflow.run, wid)
+        await handle.signal(OrderWorkflow.cancel, CancelRequest(reason="no carrier"))
+        final = await handle.result()
+        assert final.stage is OrderStage.CANCELLED
+        wms = rt.host.plugin(Family.WAREHOUSES, "embedded")
+        assert sum(level.reserved for level in wms.stock_levels()) == 0  # type: ignore[attr-defined]
