@@ -20,6 +20,10 @@ class PermanentError(HubError):
     """Retrying will not help (validation error, 4xx other than 429). Carries the remote message."""
 
 
+class InvalidSignatureError(PermanentError):
+    """A webhook whose signature is missing or wrong: refused (401), never parsed."""
+
+
 class TransientError(HubError):
     """Retrying later may help (timeouts before sending, 5xx, 429)."""
 

@@ -9,10 +9,16 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
 
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import (
+    Client,
+    WorkflowExecutionStatus,
+    WorkflowHandle,
+    WorkflowQueryFailedError,
+)
 from temporalio.common import (
     SearchAttributePair,
     TypedSearchAttributes,
@@ -31,11 +37,15 @@ from hub.workflows.policy import OrderPolicy
 
 log = logging.getLogger(__name__)
 
+QUERY_TIMEOUT_SECONDS = 5
+
 
 class IntakeOutcome(StrEnum):
     STARTED = "started"
     UPDATED = "updated"
     """Already running: the delivery was folded into it as a channel update."""
+    UNCHANGED = "unchanged"
+    """Already running with this version of the order or a newer one, or already finished."""
     ALREADY_DONE = "already_done"
     CANCEL_SENT = "cancel_sent"
     UNKNOWN_ORDER = "unknown_order"
@@ -76,6 +86,9 @@ class Intake:
         handle: WorkflowHandle[OrderWorkflow, OrderState] = self.client.get_workflow_handle_for(
             OrderWorkflow.run, order.workflow_id
         )
+        folded = await self._folded_already(handle, order)
+        if folded is not None:
+            return folded
         try:
             await handle.signal(OrderWorkflow.channel_update, order)
         except RPCError as err:
@@ -83,6 +96,26 @@ class Intake:
                 return IntakeOutcome.ALREADY_DONE
             raise
         return IntakeOutcome.UPDATED
+
+    async def _folded_already(
+        self, handle: WorkflowHandle[OrderWorkflow, OrderState], order: Order
+    ) -> IntakeOutcome | None:
+        """Whether the workflow is finished or holds this version (or a newer one), asked
+        without adding history: pollers re-read overlapping windows, and each signal would
+        cost the order's history events."""
+        if order.updated_at is None:
+            return None
+        try:
+            description = await handle.describe()
+            if description.status is not WorkflowExecutionStatus.RUNNING:
+                return IntakeOutcome.ALREADY_DONE
+            state = await handle.query(
+                OrderWorkflow.status, rpc_timeout=timedelta(seconds=QUERY_TIMEOUT_SECONDS)
+            )
+        except (RPCError, WorkflowQueryFailedError):
+            return None  # no worker to answer now: signal, the workflow sorts it out
+        known = state.order.updated_at
+        return IntakeOutcome.UNCHANGED if known and known >= order.updated_at else None
 
     async def handle_event(self, event: ChannelEvent) -> IntakeOutcome:
         if event.kind is ChannelEventKind.IGNORED:
@@ -97,7 +130,10 @@ class Intake:
                 event.marketplace, event.external_id, event.reason or "cancelled by channel"
             )
         if event.order is not None:
-            return await self.submit(event.order)
+            order = event.order
+            if order.updated_at is None:
+                order = order.model_copy(update={"updated_at": event.occurred_at})
+            return await self.submit(order)
         return IntakeOutcome.IGNORED
 
     async def cancel(self, marketplace: str, external_id: str, reason: str) -> IntakeOutcome:

@@ -23,6 +23,7 @@ from pydantic_settings import (
 from hub.domain.carrier_choice import CarrierRules
 from hub.errors import ConfigError
 from hub.workflows.policy import OrderPolicy
+from hub.workflows.polling_contracts import PollerConfig
 
 _PACKAGED_CONFIG = Path(__file__).resolve().parent.parent / "config" / "hub.toml"
 
@@ -71,6 +72,19 @@ class WorkerSettings(BaseModel):
     max_concurrent_workflow_tasks: int = 50
 
 
+class PollingSettings(PollerConfig):
+    """``[polling]``: one poller workflow per enabled marketplace and account."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    enabled: bool = True
+    accounts: dict[str, list[str]] = Field(default_factory=dict)
+    """Marketplace -> accounts to poll (absent: the "default" account)."""
+
+    def schedule(self) -> PollerConfig:
+        return PollerConfig(**self.model_dump(include=set(PollerConfig.model_fields)))
+
+
 PluginSections = dict[str, dict[str, Any]]
 
 
@@ -87,6 +101,7 @@ class HubSettings(BaseSettings):
     orders: OrderPolicy = OrderPolicy()
     carrier_choice: CarrierRules = CarrierRules()
     packing: PackingRules = PackingRules()
+    polling: PollingSettings = PollingSettings()
     marketplaces: PluginSections = Field(default_factory=dict)
     warehouses: PluginSections = Field(default_factory=dict)
     packaging: PluginSections = Field(default_factory=dict)

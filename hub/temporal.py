@@ -12,19 +12,25 @@ from temporalio.api.operatorservice.v1 import (
     ListSearchAttributesRequest,
 )
 from temporalio.client import Client
+from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Worker
 
 from hub.activities.orders import OrderActivities
+from hub.activities.polling import PollingActivities
 from hub.documents import LocalDocumentStore
 from hub.host import PluginHost
+from hub.intake import Intake
+from hub.plugin import Family
 from hub.settings import HubSettings
 from hub.workflows.order import SEARCH_ATTRIBUTES, OrderWorkflow
+from hub.workflows.polling import ChannelPollerWorkflow
+from hub.workflows.polling_contracts import PollerInput, poller_workflow_id
 from hub.workflows.tracking import ShipmentTrackingWorkflow
 
 log = logging.getLogger(__name__)
 
-WORKFLOWS: Sequence[type] = (OrderWorkflow, ShipmentTrackingWorkflow)
+WORKFLOWS: Sequence[type] = (OrderWorkflow, ShipmentTrackingWorkflow, ChannelPollerWorkflow)
 SEARCH_ATTRIBUTE_NAMES = tuple(key.name for key in SEARCH_ATTRIBUTES)
 KEYWORD = IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD
 
@@ -66,14 +72,51 @@ def build_activities(settings: HubSettings, host: PluginHost) -> OrderActivities
     )
 
 
+def build_intake(client: Client, settings: HubSettings) -> Intake:
+    return Intake(
+        client,
+        settings.temporal.task_queue,
+        settings.orders,
+        settings.data_dir / "intake-problems.jsonl",
+    )
+
+
 def build_worker(client: Client, settings: HubSettings, host: PluginHost) -> Worker:
-    activities = build_activities(settings, host)
+    orders = build_activities(settings, host)
+    polling = PollingActivities(host, build_intake(client, settings))
     return Worker(
         client,
         task_queue=settings.temporal.task_queue,
         workflows=list(WORKFLOWS),
-        activities=activities.all(),  # type: ignore[arg-type]
+        activities=[*orders.all(), *polling.all()],  # type: ignore[list-item]
         max_concurrent_activities=settings.worker.max_concurrent_activities,
         max_concurrent_local_activities=settings.worker.max_concurrent_activities,
         max_concurrent_workflow_tasks=settings.worker.max_concurrent_workflow_tasks,
     )
+
+
+async def ensure_pollers(client: Client, settings: HubSettings, host: PluginHost) -> list[str]:
+    """Make sure every enabled marketplace account has its poller running; return their ids.
+
+    Safe to call from every worker at start-up: a running poller is left as it is.
+    """
+    if not settings.polling.enabled:
+        return []
+    ensured: list[str] = []
+    for marketplace in host.names(Family.MARKETPLACES):
+        for account in settings.polling.accounts.get(marketplace, ["default"]):
+            workflow_id = poller_workflow_id(marketplace, account)
+            await client.start_workflow(
+                ChannelPollerWorkflow.run,
+                PollerInput(
+                    marketplace=marketplace,
+                    account=account,
+                    config=settings.polling.schedule(),
+                ),
+                id=workflow_id,
+                task_queue=settings.temporal.task_queue,
+                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+                static_summary=f"poller of {marketplace}/{account}",
+            )
+            ensured.append(workflow_id)
+    return ensured

@@ -32,6 +32,8 @@ class Order(BaseModel):
     account: str = Field(default="default", description="Channel account / shop, for multi-shop")
     external_id: str = Field(min_length=1, pattern=r"^[^\s:]+$")
     placed_at: datetime
+    updated_at: datetime | None = None
+    """When the channel last changed this order; orders the versions a workflow receives."""
     currency: CurrencyCode
     lines: tuple[OrderLine, ...] = Field(min_length=1)
     customer: Contact
@@ -49,7 +51,7 @@ class Order(BaseModel):
     )
     tags: tuple[str, ...] = ()
 
-    @field_validator("placed_at", "ship_by", "deliver_by")
+    @field_validator("placed_at", "updated_at", "ship_by", "deliver_by")
     @classmethod
     def _aware(cls, value: datetime | None) -> datetime | None:
         if value is not None and value.tzinfo is None:

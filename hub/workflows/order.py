@@ -140,6 +140,9 @@ class OrderWorkflow:
     @workflow.signal(name="channel_update")
     def channel_update(self, order: Order) -> None:
         """A newer version of the order from its channel (payment captured, address edited)."""
+        known = self._state.order.updated_at
+        if known is not None and order.updated_at is not None and order.updated_at <= known:
+            return  # a late or repeated delivery of a version already taken in
         if self._state.stage in {OrderStage.RECEIVED, OrderStage.VALIDATING, OrderStage.ON_HOLD}:
             self._state.order = order
             if order.payment_status is not self._state.payment:

@@ -30,7 +30,7 @@ from hub.domain.messages import (
 )
 from hub.domain.shipment import LabelFormat
 from hub.domain.tracking import TrackingEvent
-from hub.errors import PermanentError
+from hub.errors import InvalidSignatureError, PermanentError
 from hub.hookspecs import hookimpl
 from hub.plugin import Family, HubPlugin, PluginRuntime
 from plugins.carriers.sandbox import documents, rates, webhook
@@ -187,7 +187,7 @@ class SandboxCarrier(HubPlugin[SandboxCarrierSettings]):
     def carrier_parse_tracking_webhook(self, request: WebhookRequest) -> TrackingUpdate:
         secret = self.settings.webhook_secret.get_secret_value()
         if not webhook.is_authentic(secret, request.headers, request.body):
-            raise PermanentError("invalid signature")
+            raise InvalidSignatureError("invalid signature")
         return TrackingUpdate(events=tuple(webhook.decode(request.body)))
 
     def signed_tracking_webhook(

@@ -10,6 +10,7 @@ host runs them in a worker thread, and each opens its own SQLite connection (see
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import random
@@ -219,7 +220,16 @@ class SandboxMarketplace(HubPlugin[SandboxMarketplaceSettings]):
     @hookimpl
     def marketplace_simulate_orders(self, count: int) -> list[WebhookRequest]:
         payloads = self.place_orders(max(count, 0))
-        return [self.signed_webhook(signing.ORDERS_CREATE, payload) for payload in payloads]
+        return [
+            self.signed_webhook(signing.ORDERS_CREATE, payload)
+            for payload in payloads
+            if not self.webhook_lost(str(payload["id"]))
+        ]
+
+    def webhook_lost(self, external_id: str) -> bool:
+        """Whether this order's creation webhook is one the channel 'loses'."""
+        digest = hashlib.sha256(f"lost:{external_id}".encode()).digest()
+        return int.from_bytes(digest[:4], "big") / 2**32 < self.settings.webhook_loss_rate
 
     # ----------------------------------------------------------------- events
 

@@ -24,6 +24,9 @@ class SandboxMarketplaceSettings(PluginSettings):
     """Share of orders with a line whose SKU is not in the catalogue (``DISCONTINUED-<n>``)."""
     unpaid_rate: float = Field(default=0.0, ge=0.0, le=1.0)
     """Share of orders placed with ``financial_status`` "pending"."""
+    webhook_loss_rate: float = Field(default=0.0, ge=0.0, le=1.0)
+    """Share of new orders whose webhook is never sent, as real channels lose some: only the
+    hub's poller finds them (chosen by hashing the order id, so reruns lose the same ones)."""
     seed: int | None = None
     """Seed of the order generator: the same seed places the same orders (ids aside)."""
     account: str = Field(default="default", min_length=1)
