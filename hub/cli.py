@@ -18,12 +18,21 @@ from temporalio.service import RPCError
 
 from hub.demo import run_demo
 from hub.devserver import dev_server
+from hub.edge import serving
 from hub.errors import ConfigError
 from hub.feed import run_feed
 from hub.host import PluginHost, installed_plugins
-from hub.intake import Intake
+from hub.plugin import Family
 from hub.settings import HubSettings, load_settings, use_profile
-from hub.temporal import SEARCH_ATTRIBUTE_NAMES, build_worker, connect, ensure_search_attributes
+from hub.temporal import (
+    SEARCH_ATTRIBUTE_NAMES,
+    build_intake,
+    build_worker,
+    connect,
+    ensure_pollers,
+    ensure_search_attributes,
+)
+from hub.webhooks import create_app
 from hub.workflows.contracts import CancelRequest, FixAddress, FixSku, OrderState
 from hub.workflows.order import ATTENTION, CARRIER, STAGE, OrderWorkflow
 
@@ -70,37 +79,57 @@ def main(verbose: bool) -> None:
 @click.option("--no-feed", is_flag=True, help="Do not place sandbox orders.")
 @_async
 async def dev(orders_per_minute: float, no_feed: bool) -> None:
-    """Run everything on one machine: dev server + Web UI, worker, sandbox services, order feed."""
+    """Run everything on one machine: dev server + Web UI, worker, webhook intake, channel
+    pollers and a sandbox order feed posting signed webhooks to the intake."""
     settings = _settings()
     temporal = settings.temporal
     port = int(temporal.address.rsplit(":", 1)[1])
     db_file = settings.data_dir / temporal.dev_db_filename
     host = PluginHost.from_settings(settings)
-    async with dev_server(
-        search_attributes=SEARCH_ATTRIBUTE_NAMES,
-        port=port,
-        ui_port=temporal.ui_port,
-        db_file=db_file,
-        log_file=settings.data_dir / "temporal-dev.log",
-    ) as server:
-        client = await connect(settings)
-        await ensure_search_attributes(client, temporal.namespace)
-        click.echo(f"Temporal Web UI: {server.ui_url}/namespaces/{temporal.namespace}/workflows")
-        click.echo(
-            "Held orders:     hub orders list --attention   (UI query: Attention IS NOT NULL)"
-        )
-        click.echo("Stop with Ctrl-C.")
-        tasks = []
-        if not no_feed:
-            intake = _intake(client, settings)
-            tasks.append(asyncio.create_task(run_feed(host, intake, "sandbox", orders_per_minute)))
-        try:
-            async with build_worker(client, settings, host):
-                await _until_interrupted()
-        finally:
-            for task in tasks:
-                task.cancel()
-            await host.aclose()
+    try:
+        async with dev_server(
+            search_attributes=SEARCH_ATTRIBUTE_NAMES,
+            port=port,
+            ui_port=temporal.ui_port,
+            db_file=db_file,
+            log_file=settings.data_dir / "temporal-dev.log",
+        ) as server:
+            client = await connect(settings)
+            await ensure_search_attributes(client, temporal.namespace)
+            app = create_app(
+                host,
+                build_intake(client, settings),
+                settings.data_dir / "webhook-rejects.jsonl",
+            )
+            async with (
+                build_worker(client, settings, host),
+                serving(app, settings.intake.host, settings.intake.port) as intake_url,
+            ):
+                pollers = await ensure_pollers(client, settings, host)
+                click.echo(
+                    f"Temporal Web UI: {server.ui_url}/namespaces/{temporal.namespace}/workflows"
+                )
+                click.echo(f"Webhook intake:  {intake_url}/webhooks/<plugin>")
+                click.echo(f"Pollers:         {', '.join(pollers) or 'none'}")
+                click.echo(
+                    "Held orders:     hub orders list --attention"
+                    "   (UI query: Attention IS NOT NULL)"
+                )
+                click.echo("Stop with Ctrl-C.")
+                feed = None
+                if not no_feed and "sandbox" in host.names(Family.MARKETPLACES):
+                    feed = asyncio.create_task(
+                        run_feed(host, intake_url, "sandbox", orders_per_minute)
+                    )
+                try:
+                    await _until_interrupted()
+                finally:
+                    if feed is not None:
+                        feed.cancel()
+                        with contextlib.suppress(asyncio.CancelledError):
+                            await feed
+    finally:
+        await host.aclose()
     click.echo("stopped")
 
 
@@ -128,28 +157,29 @@ async def worker() -> None:
                 settings.temporal.task_queue,
                 settings.temporal.address,
             )
+            pollers = await ensure_pollers(client, settings, host)
+            log.info("channel pollers: %s", ", ".join(pollers) or "none")
             await _until_interrupted()
     finally:
         await host.aclose()
 
 
 @main.command()
-@click.option("--host", "bind", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8080, show_default=True)
+@click.option("--host", "bind", default=None, help="Interface (default: [intake] host).")
+@click.option("--port", default=None, type=int, help="Port (default: [intake] port).")
 @_async
-async def intake(bind: str, port: int) -> None:
-    """Serve `POST /webhooks/{plugin}` for channel webhooks (uvicorn)."""
-    import uvicorn
-
-    from hub.webhooks import create_app
-
+async def intake(bind: str | None, port: int | None) -> None:
+    """Serve `POST /webhooks/{plugin}` (channels) and `/webhooks/carriers/{carrier}`."""
     settings = _settings()
     host = PluginHost.from_settings(settings)
-    client = await connect(settings)
-    app = create_app(host, _intake(client, settings), settings.data_dir / "webhook-rejects.jsonl")
-    server = uvicorn.Server(uvicorn.Config(app, host=bind, port=port, log_level="info"))
     try:
-        await server.serve()
+        client = await connect(settings)
+        app = create_app(
+            host, build_intake(client, settings), settings.data_dir / "webhook-rejects.jsonl"
+        )
+        async with serving(app, bind or settings.intake.host, port or settings.intake.port) as url:
+            click.echo(f"webhook intake on {url}")
+            await _until_interrupted()
     finally:
         await host.aclose()
 
@@ -286,15 +316,6 @@ def plugins() -> None:
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def _intake(client: Client, settings: HubSettings) -> Intake:
-    return Intake(
-        client,
-        settings.temporal.task_queue,
-        settings.orders,
-        settings.data_dir / "intake-problems.jsonl",
-    )
 
 
 def _handle(client: Client, order_id: str) -> Any:

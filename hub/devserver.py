@@ -80,7 +80,11 @@ async def dev_server(
         args += ["--search-attribute", f"{name}=Keyword"]
     with contextlib.ExitStack() as files:
         out = files.enter_context(log_file.open("ab")) if log_file else subprocess.DEVNULL
-        process = await asyncio.create_subprocess_exec(*args, stdout=out, stderr=subprocess.STDOUT)
+        # Its own session: Ctrl-C in the terminal reaches only the hub, which stops the worker
+        # first and the server last, so no in-flight workflow task is cut off.
+        process = await asyncio.create_subprocess_exec(
+            *args, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
         address = f"127.0.0.1:{port}"
         try:
             await _wait_ready(address, process)

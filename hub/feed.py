@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import logging
 
+import httpx
+
 from hub.domain.messages import WebhookRequest
 from hub.domain.order import order_workflow_id
 from hub.errors import PermanentError
@@ -46,15 +48,28 @@ async def place_sandbox_orders(
     return [outcome for outcomes in results for outcome in outcomes]
 
 
+async def post_webhook(http: httpx.AsyncClient, marketplace: str, request: WebhookRequest) -> str:
+    """Send one delivery to the hub's webhook endpoint, exactly as the channel would."""
+    response = await http.post(
+        f"/webhooks/{marketplace}", content=request.body, headers=request.headers
+    )
+    if response.status_code != 200:
+        return f"refused {response.status_code}: {response.text[:200]}"
+    return ", ".join(response.json().get("accepted", []))
+
+
 async def run_feed(
-    host: PluginHost, intake: Intake, marketplace: str, orders_per_minute: float
+    host: PluginHost, intake_url: str, marketplace: str, orders_per_minute: float
 ) -> None:
-    """Place orders at a steady rate until cancelled (used by `hub dev`)."""
+    """Place sandbox orders at a steady rate until cancelled (used by `hub dev`); the channel's
+    webhooks go over HTTP to the intake service, like any real channel's."""
     interval = 60.0 / orders_per_minute
-    while True:
-        try:
-            outcomes = await place_sandbox_orders(host, intake, marketplace, 1)
-            log.info("sandbox order %s", ", ".join(f"{w} {o.value}" for w, o in outcomes))
-        except PermanentError as exc:
-            log.error("sandbox feed: %s", exc)
-        await asyncio.sleep(interval)
+    async with httpx.AsyncClient(base_url=intake_url, timeout=10.0) as http:
+        while True:
+            try:
+                for request in await host.simulate_orders(marketplace, 1):
+                    outcome = await post_webhook(http, marketplace, request)
+                    log.info("sandbox order webhook: %s", outcome)
+            except (PermanentError, httpx.HTTPError) as exc:
+                log.error("sandbox feed: %s", exc)
+            await asyncio.sleep(interval)

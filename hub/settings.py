@@ -65,6 +65,19 @@ class PackingRules(BaseModel):
     """Among the packaging options offered (minimal ones only if the customer opted in)."""
 
 
+class IntakeSettings(BaseModel):
+    """Where `hub intake` (and `hub dev`) serve the webhook endpoints."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=0, le=65535)
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+
 class WorkerSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -98,6 +111,7 @@ class HubSettings(BaseSettings):
     data_dir: Path = Path(".hub")
     temporal: TemporalSettings = TemporalSettings()
     worker: WorkerSettings = WorkerSettings()
+    intake: IntakeSettings = IntakeSettings()
     orders: OrderPolicy = OrderPolicy()
     carrier_choice: CarrierRules = CarrierRules()
     packing: PackingRules = PackingRules()

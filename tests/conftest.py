@@ -42,6 +42,13 @@ def make_settings(data_dir: Path, address: str, **overrides: Any) -> HubSettings
         "notifiers": {"outbox": {}},
     }
     base.update(overrides)
+    sandbox = base["marketplaces"].get("sandbox")
+    if sandbox is not None:
+        # config/hub.toml loses some webhooks on purpose (for the poller); tests opt in.
+        base["marketplaces"] = {
+            **base["marketplaces"],
+            "sandbox": {"webhook_loss_rate": 0.0, **sandbox},
+        }
     return HubSettings(**base)
 
 

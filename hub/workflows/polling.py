@@ -8,6 +8,7 @@ same page: nothing is skipped, and a page read twice only folds into the same wo
 
 from __future__ import annotations
 
+import contextlib
 from datetime import timedelta
 from typing import Any
 
@@ -72,9 +73,10 @@ class ChannelPollerWorkflow:
                 self._window = window
                 await self._read(window)
             self._poll_now = False
-            await workflow.wait_condition(
-                lambda: self._poll_now, timeout=timedelta(seconds=config.interval_seconds)
-            )
+            with contextlib.suppress(TimeoutError):  # timing out means: time to poll again
+                await workflow.wait_condition(
+                    lambda: self._poll_now, timeout=timedelta(seconds=config.interval_seconds)
+                )
         await workflow.wait_condition(workflow.all_handlers_finished)
         workflow.continue_as_new(
             input.model_copy(
