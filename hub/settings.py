@@ -21,6 +21,7 @@ from pydantic_settings import (
 )
 
 from hub.domain.carrier_choice import CarrierRules
+from hub.domain.customs import ContentsType, Incoterm
 from hub.errors import ConfigError
 from hub.workflows.policy import OrderPolicy
 from hub.workflows.polling_contracts import PollerConfig
@@ -78,6 +79,17 @@ class IntakeSettings(BaseModel):
         return f"http://{self.host}:{self.port}"
 
 
+class CustomsSettings(BaseModel):
+    """``[customs]``: how cross-border parcels are declared."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    incoterm: Incoterm = Incoterm.DAP
+    """DAP: the recipient pays import duties; DDP: the seller does (needs a carrier account
+    that supports it)."""
+    contents: ContentsType = ContentsType.MERCHANDISE
+
+
 class WorkerSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -115,6 +127,7 @@ class HubSettings(BaseSettings):
     orders: OrderPolicy = OrderPolicy()
     carrier_choice: CarrierRules = CarrierRules()
     packing: PackingRules = PackingRules()
+    customs: CustomsSettings = CustomsSettings()
     polling: PollingSettings = PollingSettings()
     marketplaces: PluginSections = Field(default_factory=dict)
     warehouses: PluginSections = Field(default_factory=dict)

@@ -69,6 +69,7 @@ def build_activities(settings: HubSettings, host: PluginHost) -> OrderActivities
         documents=LocalDocumentStore(settings.data_dir / "documents"),
         carrier_rules=settings.carrier_choice,
         packing_rules=settings.packing,
+        customs=settings.customs,
     )
 
 

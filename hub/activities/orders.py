@@ -13,11 +13,13 @@ from datetime import UTC, datetime
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from hub.activities.customs import declaration
 from hub.activities.errors import plugin_errors
 from hub.activities.heartbeat import heartbeating
 from hub.documents import MEDIA_TYPES, LocalDocumentStore
 from hub.domain.address import address_problems, contact_problems
 from hub.domain.carrier_choice import CarrierRules, NoEligibleQuoteError, carriers_for, choose
+from hub.domain.customs import Customs, needs_customs
 from hub.domain.holds import HoldCode, HoldReason
 from hub.domain.messages import (
     ConfirmationReceipt,
@@ -45,7 +47,7 @@ from hub.domain.shipment import CarrierChoice, Label, PackagingChoice, ShipmentL
 from hub.errors import AmbiguousOutcomeError, PermanentError
 from hub.host import PluginHost
 from hub.plugin import Family
-from hub.settings import PackingRules
+from hub.settings import CustomsSettings, PackingRules
 from hub.workflows.contracts import (
     Activity,
     ConfirmInput,
@@ -75,11 +77,13 @@ class OrderActivities:
         documents: LocalDocumentStore,
         carrier_rules: CarrierRules,
         packing_rules: PackingRules,
+        customs: CustomsSettings | None = None,
     ) -> None:
         self._host = host
         self._documents = documents
         self._carrier_rules = carrier_rules
         self._packing_rules = packing_rules
+        self._customs = customs or CustomsSettings()
 
     def all(self) -> list[object]:
         return [
@@ -323,6 +327,7 @@ class OrderActivities:
                         return self._store(carrier, input.idempotency_key, existing)
                 elif activity.info().attempt > 1:
                     raise _uncertain(action, "an earlier attempt ended without an answer")
+            customs = await self._customs_for(input)
             request = LabelRequest(
                 idempotency_key=input.idempotency_key,
                 shipment_id=shipment.shipment_id,
@@ -334,6 +339,7 @@ class OrderActivities:
                 parcels=shipment.packaging.parcels,
                 declared_value=order.total,
                 ship_date=datetime.now(UTC),
+                customs=customs,
             )
             try:
                 async with heartbeating():
@@ -346,6 +352,21 @@ class OrderActivities:
                     raise _uncertain(action, str(exc)) from None
                 purchased = found
         return self._store(carrier, input.idempotency_key, purchased)
+
+    async def _customs_for(self, input: LabelInput) -> Customs | None:
+        shipment = input.shipment
+        if not needs_customs(shipment.ship_from.country, input.order.shipping_address.country):
+            return None
+        skus = sorted({line.sku for line in shipment.lines})
+        with plugin_errors(f"look up customs data in {input.warehouse}"):
+            specs = await self._host.item_specs(input.warehouse, skus)
+        return declaration(
+            input.order,
+            shipment,
+            specs,
+            incoterm=self._customs.incoterm,
+            contents=self._customs.contents,
+        )
 
     def _store(self, carrier: str, key: str, purchased: PurchasedLabel) -> Label:
         doc = purchased.document

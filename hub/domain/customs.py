@@ -9,6 +9,23 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from hub.domain.money import Money
 
+# The EU customs union's member states since 2020-02-01 (european-union.europa.eu, "EU
+# countries"). Parcels between them need no customs declaration; any other border does.
+# (Special fiscal territories such as the Canary Islands are not modelled.)
+EU_CUSTOMS_UNION = frozenset(
+    {
+        "AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU",
+        "IE", "IT", "LT", "LU", "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK",
+    }
+)  # fmt: skip
+
+
+def needs_customs(origin: str, destination: str) -> bool:
+    """Whether a parcel from `origin` to `destination` (ISO alpha-2) crosses a customs border."""
+    if origin == destination:
+        return False
+    return not (origin in EU_CUSTOMS_UNION and destination in EU_CUSTOMS_UNION)
+
 
 class Incoterm(StrEnum):
     """Incoterms 2020 used for parcels: who pays duties and taxes on arrival."""

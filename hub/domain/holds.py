@@ -16,6 +16,11 @@ class HoldCode(StrEnum):
     OUT_OF_STOCK = "out_of_stock"
     NO_CARRIER = "no_carrier"
     LABEL_UNCERTAIN = "label_uncertain"
+    """A purchase may have gone through: a person checks the carrier account before retrying."""
+    LABEL_REFUSED = "label_refused"
+    """The carrier refused the label request (address, service, weight...)."""
+    CUSTOMS_DATA_MISSING = "customs_data_missing"
+    """A cross-border parcel holds a SKU without HS code or country of origin."""
     MARKETPLACE_REJECTED = "marketplace_rejected"
     TRACKING_EXCEPTION = "tracking_exception"
 

@@ -43,6 +43,7 @@ class ErrorType(StrEnum):
     PERMANENT = "PermanentError"
     TRANSIENT = "TransientError"
     LABEL_UNCERTAIN = "LabelUncertain"
+    CUSTOMS_DATA_MISSING = "CustomsDataMissing"
 
 
 _FROZEN = ConfigDict(frozen=True)
@@ -107,6 +108,8 @@ class LabelInput(BaseModel):
     order: Order
     shipment: Shipment
     idempotency_key: str
+    warehouse: str = "embedded"
+    """The warehouse plugin, asked for HS codes and origins when the parcel needs customs."""
 
 
 class VoidInput(BaseModel):

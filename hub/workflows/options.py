@@ -9,7 +9,11 @@ from temporalio.common import RetryPolicy
 
 from hub.workflows.contracts import ErrorType
 
-NON_RETRYABLE = [ErrorType.PERMANENT.value, ErrorType.LABEL_UNCERTAIN.value]
+NON_RETRYABLE = [
+    ErrorType.PERMANENT.value,
+    ErrorType.LABEL_UNCERTAIN.value,
+    ErrorType.CUSTOMS_DATA_MISSING.value,
+]
 
 # Local activities: quick, idempotent calls (WMS, rating, channel confirmation, notices).
 # One marker event each in history; long backoffs become timers, so outages do not block.

@@ -64,6 +64,13 @@ ATTENTION = SearchAttributeKey.for_keyword("Attention")
 SEARCH_ATTRIBUTES = (STAGE, MARKETPLACE, CARRIER, ATTENTION)
 
 
+# Error types that name their own hold reason, whichever stage raised them.
+HOLD_FOR_ERROR_TYPE: dict[str, HoldCode] = {
+    ErrorType.LABEL_UNCERTAIN.value: HoldCode.LABEL_UNCERTAIN,
+    ErrorType.CUSTOMS_DATA_MISSING.value: HoldCode.CUSTOMS_DATA_MISSING,
+}
+
+
 class OrderCancelledError(Exception):
     """Raised inside the workflow to unwind to the cancellation path."""
 
@@ -282,9 +289,10 @@ class OrderWorkflow:
                 order=self._state.order,
                 shipment=self._state.shipments[index],
                 idempotency_key=f"label:{workflow.info().workflow_id}:{shipment.shipment_id}",
+                warehouse=self._policy.warehouse,
             ),
             Label,
-            hold_code=HoldCode.LABEL_UNCERTAIN,
+            hold_code=HoldCode.LABEL_REFUSED,
         )
         self._set_shipment(index, status=FulfilmentStatus.LABELLED, label=label)
 
@@ -452,11 +460,7 @@ class OrderWorkflow:
                 cause = application_cause(err)
                 if hold_code is None or cause is None:
                     raise
-                code = (
-                    HoldCode.LABEL_UNCERTAIN
-                    if cause.type == ErrorType.LABEL_UNCERTAIN
-                    else hold_code
-                )
+                code = HOLD_FOR_ERROR_TYPE.get(cause.type or "", hold_code)
                 stage = self._state.stage
                 await self._hold(HoldReason(code=code, message=cause.message))
                 self._enter(stage, f"retrying {stage.value}")

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from temporalio.client import WorkflowUpdateFailedError
 
+from hub.domain.address import Address
 from hub.domain.holds import HoldCode
 from hub.domain.status import FulfilmentStatus, OrderStage
 from hub.domain.tracking import TrackingStatus
@@ -222,3 +223,33 @@ async def test_no_carrier_for_destination_holds_then_cancel_releases_stock(hub_s
         assert final.stage is OrderStage.CANCELLED
         wms = rt.host.plugin(Family.WAREHOUSES, "embedded")
         assert sum(level.reserved for level in wms.stock_levels()) == 0  # type: ignore[attr-defined]
+
+
+async def test_parcel_leaving_the_eu_ships_with_a_customs_declaration(hub_settings):
+    """The sandbox carrier refuses a label to the US without customs data: completing proves
+    the hub declared every line (HS code, origin, value) from the warehouse's item data."""
+    async with hub_runtime(hub_settings(**VALID_ONLY)) as rt:
+        (request,) = await rt.host.simulate_orders("sandbox", 1)
+        (event,) = await rt.host.parse_webhook("sandbox", request)
+        assert event.order is not None
+        us = Address(
+            name="Grace Hopper",
+            line1="2 Penn Plaza",
+            city="New York",
+            region="NY",
+            postal_code="10121",
+            country="US",
+        )
+        order = event.order.model_copy(
+            update={
+                "shipping_address": us,
+                "customer": event.order.customer.model_copy(update={"phone": None}),
+            }
+        )
+        assert await rt.intake.submit(order) is IntakeOutcome.STARTED
+        state = await rt.client.get_workflow_handle_for(
+            OrderWorkflow.run, order.workflow_id
+        ).result()
+
+        assert state.stage is OrderStage.COMPLETED, state.details
+        assert all(s.label is not None for s in state.shipments)

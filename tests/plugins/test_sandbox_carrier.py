@@ -19,6 +19,7 @@ from pydantic import ValidationError
 
 from hub import hookspecs
 from hub.domain.address import Address, Contact
+from hub.domain.customs import EU_CUSTOMS_UNION, Customs, CustomsItem
 from hub.domain.messages import (
     LabelLookup,
     LabelRequest,
@@ -126,7 +127,23 @@ def label_request(
         label_format=label_format,
         declared_value=Money(amount=Decimal("49.90"), currency="EUR"),
         ship_date=ship_date or datetime.now(UTC),
+        customs=None if destination in EU_CUSTOMS_UNION else CUSTOMS,
     )
+
+
+CUSTOMS = Customs(
+    items=(
+        CustomsItem(
+            sku="TEE-ORG-BLK-M",
+            description="Organic cotton T-shirt",
+            hs_code="610910",
+            origin_country="PT",
+            quantity=2,
+            unit_value=Money(amount=Decimal("24.95"), currency="EUR"),
+            unit_weight_grams=180,
+        ),
+    )
+)
 
 
 def make_carrier(tmp_path: Path, **settings: Any) -> SandboxCarrier:
@@ -600,3 +617,11 @@ class TestSandboxCarrierContract(CarrierContract):
     @pytest.fixture
     def plugin(self, tmp_path: Path) -> SandboxCarrier:
         return make_carrier(tmp_path)
+
+
+def test_a_parcel_leaving_the_customs_union_needs_a_declaration(tmp_path):
+    carrier = make_carrier(tmp_path)
+    undeclared = label_request(destination="US").model_copy(update={"customs": None})
+    with pytest.raises(PermanentError, match="SBX-4006: customs"):
+        carrier.carrier_buy_label(undeclared)
+    assert carrier.charges() == []

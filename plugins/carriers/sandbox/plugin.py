@@ -16,6 +16,7 @@ import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
+from hub.domain.customs import needs_customs
 from hub.domain.messages import (
     LabelLookup,
     LabelRequest,
@@ -79,6 +80,13 @@ class SandboxCarrier(HubPlugin[SandboxCarrierSettings]):
                 f"SBX-4003: unknown service code {request.service_code!r} (known: {known})"
             )
         _refuse_parcels(request)
+        if request.customs is None and needs_customs(
+            request.ship_from.country, request.ship_to.country
+        ):
+            raise PermanentError(
+                f"SBX-4006: customs: a declaration is required from {request.ship_from.country} "
+                f"to {request.ship_to.country} (commodities with HS code, origin and value)"
+            )
         if request.label_format not in LABEL_FORMATS:
             raise PermanentError(
                 f"SBX-4004: label format {request.label_format.value} is not offered (PDF, ZPL)"

@@ -4,14 +4,10 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-# EU member states since 2020-02-01 (european-union.europa.eu, "EU countries"). Inside the
-# customs union a parcel needs no declaration, which is what makes the EU a zone of its own.
-EU_MEMBERS = frozenset(
-    {
-        "AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU",
-        "IE", "IT", "LT", "LU", "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK",
-    }
-)  # fmt: skip
+from hub.domain.customs import EU_CUSTOMS_UNION
+
+# Inside one customs union a parcel needs no declaration: that makes the EU a zone of its own.
+EU_MEMBERS = EU_CUSTOMS_UNION
 
 
 class Zone(StrEnum):
