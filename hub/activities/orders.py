@@ -20,6 +20,7 @@ from hub.documents import MEDIA_TYPES, LocalDocumentStore
 from hub.domain.address import address_problems, contact_problems
 from hub.domain.carrier_choice import CarrierRules, NoEligibleQuoteError, carriers_for, choose
 from hub.domain.customs import Customs, needs_customs
+from hub.domain.emissions import estimate_co2e_grams
 from hub.domain.holds import HoldCode, HoldReason
 from hub.domain.messages import (
     ConfirmationReceipt,
@@ -277,7 +278,7 @@ class OrderActivities:
                     "quote from %s failed for %s: %s", carrier, shipment.shipment_id, answer
                 )
             else:
-                quotes.extend(answer)
+                quotes.extend(with_co2e_estimate(q, request) for q in answer)
         try:
             return choose(
                 quotes,
@@ -433,6 +434,16 @@ class OrderActivities:
     async def notify_customer(self, input: NoticeInput) -> list[NoticeReceipt]:
         with plugin_errors(f"notify customer ({input.notice.kind.value})"):
             return await self._host.notify(input.notice)
+
+
+def with_co2e_estimate(quote: Quote, request: RateRequest) -> Quote:
+    """Quotes without the carrier's own CO2e figure get the hub's GLEC estimate, so carriers
+    compare on one basis when the seller chooses by emissions."""
+    if quote.co2e_grams is not None:
+        return quote
+    weight = sum(parcel.weight_grams for parcel in request.parcels)
+    estimate = estimate_co2e_grams(request.ship_from.country, request.ship_to.country, weight)
+    return quote.model_copy(update={"co2e_grams": estimate})
 
 
 def _uncertain(action: str, why: str) -> ApplicationError:
