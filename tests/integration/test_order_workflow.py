@@ -6,6 +6,7 @@ import asyncio
 import sys
 from pathlib import Path
 
+import httpx
 import pytest
 from temporalio.client import WorkflowUpdateFailedError
 
@@ -15,9 +16,12 @@ from hub.domain.status import FulfilmentStatus, OrderStage
 from hub.domain.tracking import TrackingStatus
 from hub.intake import IntakeOutcome
 from hub.plugin import Family
+from hub.webhooks import create_app
 from hub.workflows.contracts import CancelRequest, FixAddress, FixSku
 from hub.workflows.order import OrderWorkflow
+from plugins.marketplaces.sandbox import SandboxMarketplace
 from plugins.marketplaces.sandbox.geography import COUNTRIES
+from plugins.marketplaces.sandbox.signing import ORDERS_CANCELLED
 from tests.conftest import hub_runtime
 from tests.integration.helpers import history_length, wait_for_state, wait_for_visibility
 
@@ -253,3 +257,35 @@ async def test_parcel_leaving_the_eu_ships_with_a_customs_declaration(hub_settin
 
         assert state.stage is OrderStage.COMPLETED, state.details
         assert all(s.label is not None for s in state.shipments)
+
+
+async def test_cancellation_from_the_channel_stops_the_order_and_releases_stock(
+    hub_settings, tmp_path
+):
+    """The channel's signed `orders/cancelled` webhook, through the real ASGI app, reaches a
+    held order (after reservation, before any label) as a cancel request."""
+    every_country = {country.code: ["sandbox"] for country in COUNTRIES}
+    settings = hub_settings(**VALID_ONLY, carrier_choice={"exclude": every_country})
+    async with hub_runtime(settings) as rt:
+        market = rt.host.plugin(Family.MARKETPLACES, "sandbox")
+        assert isinstance(market, SandboxMarketplace)
+        (wid,) = await rt.place(1)
+        state = await wait_for_state(rt.client, wid, lambda s: s.stage is OrderStage.ON_HOLD)
+        cancelled = market.cancel_order(state.order.external_id, reason="customer")
+        webhook = market.signed_webhook(ORDERS_CANCELLED, cancelled)
+
+        app = create_app(rt.host, rt.intake, tmp_path / "rejects.jsonl")
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://hub"
+        ) as http:
+            answer = await http.post(
+                "/webhooks/sandbox", content=webhook.body, headers=webhook.headers
+            )
+        assert answer.status_code == 200 and answer.json()["accepted"] == ["cancel_sent"]
+
+        final = await rt.client.get_workflow_handle_for(OrderWorkflow.run, wid).result()
+        assert final.stage is OrderStage.CANCELLED
+        assert final.cancel_reason and "customer" in final.cancel_reason
+        assert all(s.label is None for s in final.shipments)
+        wms = rt.host.plugin(Family.WAREHOUSES, "embedded")
+        assert sum(level.reserved for level in wms.stock_levels()) == 0  # type: ignore[attr-defined]
