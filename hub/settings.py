@@ -104,7 +104,7 @@ class PollingSettings(PollerConfig):
 
     enabled: bool = True
     accounts: dict[str, list[str]] = Field(default_factory=dict)
-    """Marketplace -> accounts to poll (absent: the "default" account)."""
+    """Marketplace -> accounts to poll (absent: the account the plugin's settings name)."""
 
     def schedule(self) -> PollerConfig:
         return PollerConfig(**self.model_dump(include=set(PollerConfig.model_fields)))

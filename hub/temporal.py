@@ -105,7 +105,9 @@ async def ensure_pollers(client: Client, settings: HubSettings, host: PluginHost
         return []
     ensured: list[str] = []
     for marketplace in host.names(Family.MARKETPLACES):
-        for account in settings.polling.accounts.get(marketplace, ["default"]):
+        for account in settings.polling.accounts.get(marketplace) or [
+            _account_of(host, marketplace)
+        ]:
             workflow_id = poller_workflow_id(marketplace, account)
             await client.start_workflow(
                 ChannelPollerWorkflow.run,
@@ -121,3 +123,9 @@ async def ensure_pollers(client: Client, settings: HubSettings, host: PluginHost
             )
             ensured.append(workflow_id)
     return ensured
+
+
+def _account_of(host: PluginHost, marketplace: str) -> str:
+    """The account a marketplace plugin serves (its `account` setting), else "default"."""
+    account = getattr(host.plugin(Family.MARKETPLACES, marketplace).settings, "account", None)
+    return account if isinstance(account, str) and account else "default"
