@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 
 from hub import hookspecs
 from hub.domain.address import Address, Contact
+from hub.domain.customs import ContentsType, Customs, CustomsItem, Incoterm
 from hub.domain.messages import (
     LabelLookup,
     LabelRequest,
@@ -431,6 +432,57 @@ def test_us_domestic_reference_goes_on_each_package():
     assert [p["ReferenceNumber"] for p in shipment["Package"]] == [[{"Value": "S-1001-1"}]] * 2
     assert shipment["Package"][0]["PackageWeight"]["UnitOfMeasurement"] == {"Code": "LBS"}
     assert "Phone" not in shipment["ShipTo"]  # optional at home, required across borders
+
+
+async def test_the_hubs_per_item_declaration_becomes_the_commercial_invoice(api, ups):
+    ship = api.post(SHIP).mock(
+        return_value=httpx.Response(200, json=load("ship_zpl_international.json"))
+    )
+    declared = Customs(
+        contents=ContentsType.GIFT,
+        incoterm=Incoterm.DAP,
+        invoice_number="1001",
+        items=(
+            CustomsItem(
+                sku="TEE-ORG-BLK-M",
+                description="Organic cotton T-shirt, black, M",
+                hs_code="610910",
+                origin_country="PT",
+                quantity=2,
+                unit_value=Money(amount=Decimal("24.00"), currency="EUR"),
+                unit_weight_grams=180,
+            ),
+            CustomsItem(
+                sku="MUG-CER-350",
+                description="Ceramic mug 350 ml",
+                hs_code="691200",
+                origin_country="SE",
+                quantity=1,
+                unit_value=Money(amount=Decimal("16.00"), currency="EUR"),
+                unit_weight_grams=350,
+            ),
+        ),
+    )
+    request = label_req(
+        ship_to=PORTLAND,
+        recipient=Contact(name="Jane Doe", phone="(503) 555-0142"),
+        parcels=(Parcel(weight_grams=1200, dimensions=BOX),),
+        service_code="65",
+        label_format=LabelFormat.ZPL,
+        customs=declared,
+    )
+    await ups.carrier_buy_label(request)
+
+    forms = body_of(ship)["ShipmentRequest"]["Shipment"]["ShipmentServiceOptions"][
+        "InternationalForms"
+    ]
+    assert (forms["TermsOfShipment"], forms["ReasonForExport"]) == ("DAP", "GIFT")
+    assert forms["InvoiceNumber"] == "1001"
+    assert [
+        (p["PartNumber"], p["CommodityCode"], p["OriginCountryCode"], p["Unit"]["Number"])
+        for p in forms["Product"]
+    ] == [("TEE-ORG-BLK-M", "610910", "PT", "2"), ("MUG-CER-350", "691200", "SE", "1")]
+    assert forms["Product"][0]["Description"] == ["Organic cotton T-shirt, black, M"]
 
 
 async def test_cross_border_label_needs_customs_settings(api, ups):

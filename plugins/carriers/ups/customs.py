@@ -12,11 +12,12 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from hub.domain.address import Address, Contact, CountryCode
+from hub.domain.customs import ContentsType, Customs
 from hub.domain.messages import LabelRequest
 from hub.domain.money import CurrencyCode
 from plugins.carriers.ups.settings import CustomsDefaults, ExportReason, Incoterm
@@ -61,10 +62,44 @@ class CustomsDeclaration(BaseModel):
         return self.commodities[0].description
 
 
+EXPORT_REASONS: dict[ContentsType, ExportReason] = {
+    ContentsType.MERCHANDISE: "SALE",
+    ContentsType.GIFT: "GIFT",
+    ContentsType.SAMPLE: "SAMPLE",
+    ContentsType.RETURNED_GOODS: "RETURN",
+    ContentsType.DOCUMENTS: "SALE",
+}
+UPS_INCOTERMS = frozenset(get_args(Incoterm))
+
+
+def declaration_from_request(request: LabelRequest, customs: Customs) -> CustomsDeclaration:
+    """The hub's per-item declaration (HS code, origin, value of every line) in UPS's terms."""
+    if customs.incoterm.value not in UPS_INCOTERMS:
+        raise ValueError(f"UPS does not accept the incoterm {customs.incoterm.value}")
+    return CustomsDeclaration(
+        invoice_number=(customs.invoice_number or request.shipment_id)[:35],
+        commodities=tuple(
+            Commodity(
+                description=item.description[:35],
+                hs_code=item.hs_code,
+                origin_country=item.origin_country,
+                quantity=item.quantity,
+                unit_value=item.unit_value.amount,
+                currency=item.unit_value.currency,
+                part_number=item.sku[:35],
+            )
+            for item in customs.items
+        ),
+        incoterm=cast(Incoterm, customs.incoterm.value),
+        reason_for_export=EXPORT_REASONS[customs.contents],
+    )
+
+
 def declaration_from_defaults(
     request: LabelRequest, defaults: CustomsDefaults
 ) -> CustomsDeclaration:
-    """One line for the whole parcel at its declared value: the label request has no items."""
+    """One line for the whole parcel at its declared value, from settings: for callers that
+    send no per-item declaration."""
     line = Commodity(
         description=defaults.contents,
         hs_code=defaults.hs_code,

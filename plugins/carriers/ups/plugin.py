@@ -21,7 +21,11 @@ from hub.hookspecs import hookimpl
 from hub.plugin import Family, HubPlugin, PluginRuntime
 from plugins.carriers.ups import mapping
 from plugins.carriers.ups.client import UpsClient, trans_id_for
-from plugins.carriers.ups.customs import CustomsDeclaration, declaration_from_defaults
+from plugins.carriers.ups.customs import (
+    CustomsDeclaration,
+    declaration_from_defaults,
+    declaration_from_request,
+)
 from plugins.carriers.ups.services import needs_customs
 from plugins.carriers.ups.settings import UpsSettings
 from plugins.carriers.ups.tracking import parse_track_response
@@ -113,10 +117,15 @@ class UpsCarrier(HubPlugin[UpsSettings]):
         origin, destination = request.ship_from.country, request.ship_to.country
         if not needs_customs(origin, destination):
             return None
+        if request.customs is not None:
+            try:
+                return declaration_from_request(request, request.customs)
+            except ValueError as exc:
+                raise PermanentError(f"customs: {exc}") from None
         if self.settings.customs is None:
             raise PermanentError(
                 f"customs: {origin} -> {destination} needs a commercial invoice; "
-                "set [carriers.ups.customs] (contents, hs_code, origin_country)"
+                "send a declaration or set [carriers.ups.customs] (contents, hs_code, origin)"
             )
         return declaration_from_defaults(request, self.settings.customs)
 
