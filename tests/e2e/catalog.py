@@ -5,8 +5,17 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
+STOCKHOLM = (
+    'address = { name = "Hub Fulfilment AB", line1 = "Lagervagen 12", city = "Stockholm",'
+    ' postal_code = "12030", country = "SE" }'
+)
 
-def catalog_file(tmp_path: Path, skus: Iterable[str], on_hand: int = 50) -> Path:
+
+def catalog_file(
+    tmp_path: Path, skus: Iterable[str], on_hand: int = 50, warehouse_address: str = STOCKHOLM
+) -> Path:
+    """`warehouse_address` is a TOML inline table line: ``address = { ... }``."""
+    skus = list(skus)
     lines = []
     for number, sku in enumerate(skus, start=1):
         lines += [
@@ -25,8 +34,7 @@ def catalog_file(tmp_path: Path, skus: Iterable[str], on_hand: int = 50) -> Path
         "[[warehouses]]",
         'code = "STO1"',
         'name = "Stockholm fulfilment centre"',
-        'address = { name = "Hub Fulfilment AB", line1 = "Lagervagen 12", city = "Stockholm",'
-        ' postal_code = "12030", country = "SE" }',
+        warehouse_address,
         "",
     ]
     for number, sku in enumerate(skus, start=1):

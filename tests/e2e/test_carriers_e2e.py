@@ -1,0 +1,115 @@
+"""Each carrier adapter end to end on a real Temporal server, as the only carrier: the hub
+rates the shipment, buys the label, sends the tracking number to the channel and tracks the
+parcel to delivery, against the carrier's request and response shapes (respx fakes built
+from the adapter's own fixtures)."""
+
+from __future__ import annotations
+
+import tomllib
+
+import httpx
+import pytest
+import respx
+
+from hub.domain.address import Contact
+from hub.domain.status import OrderStage
+from hub.domain.tracking import TrackingStatus
+from hub.plugin import Family
+from tests.conftest import ROOT, hub_runtime
+from tests.e2e.catalog import catalog_file
+from tests.e2e.orders import run_order
+from tests.integration.test_durability import VALID_ONLY
+from tests.plugins import test_ups as ups
+from tests.plugins import test_usps as usps
+
+pytestmark = pytest.mark.integration
+
+
+async def test_ups_rates_labels_confirms_and_tracks_an_order(hub_settings):
+    settings = hub_settings(
+        **VALID_ONLY,
+        carriers={
+            "ups": {
+                "client_id": "hub-test-client-id",
+                "client_secret": "not-a-real-secret",
+                "account_number": "222006",
+                "carbon_neutral": "off",
+            },
+            "sandbox": {"enabled": False},
+        },
+    )
+    with respx.mock(base_url=ups.BASE, assert_all_called=False) as api:
+        api.post(ups.TOKEN).respond(200, json=ups.load("token.json"))
+        rate = api.post(ups.SHOP).respond(200, json=ups.load("rate_shop.json"))
+        ship = api.post(ups.SHIP).respond(200, json=ups.load("ship_gif_two_packages.json"))
+        track = api.get(url__regex=r"/api/track/v1/details/.+").mock(
+            return_value=httpx.Response(200, json=ups.load("track_delivered.json"))
+        )
+        async with hub_runtime(settings) as rt:
+            assert rt.host.names(Family.CARRIERS) == ["ups"]
+            state = await run_order(rt)
+            market = rt.host.plugin(Family.MARKETPLACES, "sandbox")
+            confirmations = market.confirmations(state.order.external_id)  # type: ignore[attr-defined]
+
+    assert state.stage is OrderStage.COMPLETED, state.details
+    assert rate.called and ship.call_count == len(state.shipments) and track.called
+    for shipment in state.shipments:
+        assert shipment.carrier is not None and shipment.carrier.carrier == "ups"
+        assert shipment.carrier.reason
+        assert shipment.label is not None and shipment.label.tracking_number.startswith("1Z")
+        assert shipment.tracking_status is TrackingStatus.DELIVERED
+    assert {c.tracking_number for c in confirmations} == {
+        s.label.tracking_number for s in state.shipments if s.label
+    }
+    assert {c.carrier for c in confirmations} == {"ups"}
+
+
+async def test_usps_rates_labels_confirms_and_tracks_a_us_order(hub_settings, tmp_path):
+    """USPS ships inside the US: the warehouse is in Brooklyn, the customer in St. Louis."""
+    products = tomllib.loads((ROOT / "config" / "catalog.toml").read_text())["products"]
+    brooklyn = (
+        'address = { name = "Hub Fulfilment", company = "Hub Fulfilment LLC", '
+        'line1 = "55 Water St", city = "Brooklyn", region = "NY", postal_code = "11201", '
+        'country = "US" }'
+    )
+    catalog = catalog_file(tmp_path, [p["sku"] for p in products], warehouse_address=brooklyn)
+    settings = hub_settings(
+        **VALID_ONLY,
+        warehouses={"embedded": {"catalog_file": str(catalog)}},
+        carriers={
+            "usps": {
+                "client_id": "hub-test-consumer-key",
+                "client_secret": "hub-test-consumer-secret",
+                "crid": "56982563",
+                "mid": "902345678",
+                "account_number": "1000405525",
+            },
+            "sandbox": {"enabled": False},
+        },
+    )
+    nick = Contact(name="Nick Fury", email="nick@example.com", phone="+1 314 555 0100")
+    with respx.mock(base_url=usps.BASE, assert_all_called=False) as api:
+        api.post("/oauth2/v3/token").respond(json=usps.fixture("oauth_token.json"))
+        api.post("/payments/v3/payment-authorization").respond(
+            json=usps.fixture("payment_authorization.json")
+        )
+        rates = api.post("/prices/v3/total-rates/search").respond(
+            json=usps.fixture("total_rates.json")
+        )
+        label = api.post("/labels/v3/label").mock(side_effect=lambda _: usps.pdf_label())
+        track = api.get(f"/tracking/v3/tracking/{usps.TRACKING_NUMBER}").respond(
+            json=usps.fixture("tracking_delivered.json")
+        )
+        async with hub_runtime(settings) as rt:
+            assert rt.host.names(Family.CARRIERS) == ["usps"]
+            state = await run_order(rt, to=usps.customer(), customer=nick)
+            market = rt.host.plugin(Family.MARKETPLACES, "sandbox")
+            confirmations = market.confirmations(state.order.external_id)  # type: ignore[attr-defined]
+
+    assert state.stage is OrderStage.COMPLETED, state.details
+    assert rates.called and label.call_count == 1 and track.called
+    (shipment,) = state.shipments
+    assert shipment.label is not None and shipment.label.tracking_number == usps.TRACKING_NUMBER
+    assert label.calls[0].request.headers["x-idempotency-key"]  # USPS dedupes retries itself
+    assert shipment.tracking_status is TrackingStatus.DELIVERED
+    assert [c.tracking_number for c in confirmations] == [usps.TRACKING_NUMBER]
