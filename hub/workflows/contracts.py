@@ -203,6 +203,9 @@ class TrackingInput(BaseModel):
     carrier: str
     tracking_number: str
     promised_by: datetime | None
+    promise_from_carrier: bool = False
+    """True when `promised_by` is the carrier's quote, not the customer's deliver-by: the
+    carrier's own first ETA at handover then becomes the promise a delay is measured against."""
     poll_seconds: float
     history_limit: int
     # Carried across continue-as-new:

@@ -332,6 +332,7 @@ class OrderWorkflow:
                 carrier=shipment.label.carrier,
                 tracking_number=shipment.label.tracking_number,
                 promised_by=order.deliver_by or shipment.carrier.estimated_delivery,
+                promise_from_carrier=order.deliver_by is None,
                 poll_seconds=self._policy.tracking_poll_seconds,
                 history_limit=self._policy.tracking_history_limit,
             )

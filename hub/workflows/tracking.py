@@ -48,6 +48,8 @@ class ShipmentTrackingWorkflow:
         self._notices = list(input.notices_sent)
         self._last = input.last_event
         self._pushed: list[TrackingEvent] = []
+        self._promised = input.promised_by
+        self._promise_open = input.promise_from_carrier
 
     @workflow.signal(name="tracking_events")
     def tracking_events(self, push: TrackingPush) -> None:
@@ -94,11 +96,20 @@ class ShipmentTrackingWorkflow:
                 kind = MILESTONE_NOTICES.get(self._status)
                 if kind is not None:
                     await self._notify(kind, event)
-            if self._late(event):
+            if not self._adopt_carrier_promise(event) and self._late(event):
                 await self._notify(NoticeKind.DELAYED, event)
 
+    def _adopt_carrier_promise(self, event: TrackingEvent) -> bool:
+        """The carrier's first ETA after handover is its commitment: a quote made minutes
+        earlier does not count against it. True if this event set the promise."""
+        if not self._promise_open or event.estimated_delivery is None:
+            return False
+        self._promised = max(filter(None, (self._promised, event.estimated_delivery)))
+        self._promise_open = False
+        return True
+
     def _late(self, event: TrackingEvent) -> bool:
-        promised = self._input.promised_by
+        promised = self._promised
         if promised is None or self._status.is_final:
             return False
         estimate = event.estimated_delivery
@@ -158,6 +169,8 @@ class ShipmentTrackingWorkflow:
                 "seen_event_keys": tuple(self._seen_order[-SEEN_KEYS_KEPT:]),
                 "notices_sent": tuple(self._notices),
                 "last_event": self._last,
+                "promised_by": self._promised,
+                "promise_from_carrier": self._promise_open,
             }
         )
 

@@ -289,3 +289,28 @@ async def test_cancellation_from_the_channel_stops_the_order_and_releases_stock(
         assert all(s.label is None for s in final.shipments)
         wms = rt.host.plugin(Family.WAREHOUSES, "embedded")
         assert sum(level.reserved for level in wms.stock_levels()) == 0  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("delay_rate", [1.0, 0.0], ids=["held-up", "on-time"])
+async def test_a_parcel_running_late_gets_one_delay_notice(hub_settings, delay_rate):
+    """Held up by weather, a parcel's new ETA passes the carrier's promise: the customer is
+    told once, and the parcel still arrives. On time, nobody is told of a delay."""
+    late = {"clock_speed": 400000, "delay_rate": delay_rate, "failed_attempt_rate": 0.0}
+    async with hub_runtime(hub_settings(**VALID_ONLY, carriers={"sandbox": late})) as rt:
+        (request,) = await rt.host.simulate_orders("sandbox", 1)
+        (event,) = await rt.host.parse_webhook("sandbox", request)
+        assert event.order is not None
+        # The sandbox channel promises real-time days; the carrier's promise is on its clock.
+        order = event.order.model_copy(update={"deliver_by": None})
+        assert await rt.intake.submit(order) is IntakeOutcome.STARTED
+        handle = rt.client.get_workflow_handle_for(OrderWorkflow.run, order.workflow_id)
+        state = await handle.result()
+
+        assert state.stage is OrderStage.COMPLETED
+        outbox = rt.host.plugin(Family.NOTIFIERS, "outbox")
+        kinds = [str(m.kind) for m in outbox.messages(state.order.key)]  # type: ignore[attr-defined]
+        if delay_rate:
+            assert kinds.count("delayed") == len(state.shipments) >= 1
+            assert kinds.index("delayed") < kinds.index("delivered")
+        else:
+            assert "delayed" not in kinds and "delivered" in kinds
