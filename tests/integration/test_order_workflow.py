@@ -314,3 +314,35 @@ async def test_a_parcel_running_late_gets_one_delay_notice(hub_settings, delay_r
             assert kinds.index("delayed") < kinds.index("delivered")
         else:
             assert "delayed" not in kinds and "delivered" in kinds
+
+
+async def test_cli_finds_held_orders_shows_one_and_lists_plugins(hub_settings):
+    held = {
+        "marketplaces": {
+            "sandbox": {"seed": 9, "invalid_address_rate": 1.0, "unknown_sku_rate": 0.0}
+        }
+    }
+    async with hub_runtime(hub_settings(**held)) as rt:
+        (wid,) = await rt.place(1)
+        await wait_for_visibility(rt.client, f"WorkflowId='{wid}' AND Attention='invalid_address'")
+
+        code, out = await run_cli(rt, "orders", "list", "--attention")
+        assert code == 0, out
+        (row,) = [line for line in out.splitlines() if line.startswith(wid)]
+        assert "on_hold" in row and "invalid_address" in row
+
+        code, out = await run_cli(rt, "orders", "list", "--stage", "completed")
+        assert wid not in out
+
+        code, out = await run_cli(rt, "orders", "show", wid)
+        assert code == 0, out
+        assert "on_hold" in out and "invalid_address: shipping address" in out
+
+        code, out = await run_cli(rt, "orders", "show", "order:sandbox:does-not-exist")
+        assert code != 0
+
+    code, out = await run_cli(rt, "plugins")
+    assert code == 0, out
+    marks = {line.split()[-2]: line.startswith("enabled") for line in out.splitlines()}
+    assert marks["marketplaces.sandbox"] and marks["warehouses.embedded"]
+    assert marks["carriers.sandbox"] and not marks["carriers.ups"]  # installed, not configured
