@@ -17,29 +17,14 @@ import json
 import os
 import time
 import uuid
-from datetime import timedelta
 
-from temporalio import activity, workflow
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from benchmarks.baseline_workflow import Baseline, noop
 from hub.demo import run_demo
 from hub.devserver import dev_server
 from hub.settings import load_settings, use_profile
-
-
-@activity.defn
-async def noop(x: int) -> int:
-    return x
-
-
-@workflow.defn
-class Baseline:
-    @workflow.run
-    async def run(self, x: int) -> int:
-        return await workflow.execute_activity(
-            noop, x, start_to_close_timeout=timedelta(seconds=10)
-        )
 
 
 async def baseline(address: str, count: int) -> float:
