@@ -23,7 +23,7 @@ from temporalio.exceptions import ApplicationError, ChildWorkflowError
 with workflow.unsafe.imports_passed_through():
     from hub.domain.address import Address, address_problems
     from hub.domain.holds import HoldCode, HoldReason
-    from hub.domain.messages import CustomerNotice, NoticeKind, Reservation
+    from hub.domain.messages import CustomerNotice, NoticeKind, Reservation, VoidResult
     from hub.domain.order import Order
     from hub.domain.shipment import CarrierChoice, Label, PackagingChoice, Shipment
     from hub.domain.status import FulfilmentStatus, OrderStage, transition
@@ -380,14 +380,21 @@ class OrderWorkflow:
         unvoided: list[str] = []
         for index, shipment in enumerate(self._state.shipments):
             if shipment.label is not None:
+                # A label the carrier will not void (e.g. already scanned) must be claimed back
+                # by a person; the cancellation itself still stands.
                 try:
-                    await workflow.execute_activity(
-                        Activity.VOID_LABEL.value, VoidInput(label=shipment.label), **EXTERNAL
+                    result = await workflow.execute_activity(
+                        Activity.VOID_LABEL.value,
+                        VoidInput(label=shipment.label),
+                        result_type=VoidResult,
+                        **EXTERNAL,
                     )
                 except ACTIVITY_FAILURES as err:
-                    # The carrier refused (e.g. already scanned): the label must be claimed back
-                    # by a person; the cancellation itself still stands.
                     unvoided.append(f"{shipment.shipment_id}: {describe(err)}")
+                else:
+                    if not result.voided:
+                        refused = result.message or "refused by the carrier"
+                        unvoided.append(f"{shipment.shipment_id}: {refused}")
             self._set_shipment(index, status=FulfilmentStatus.CANCELLED)
         await workflow.execute_local_activity(
             Activity.RELEASE.value,

@@ -346,3 +346,43 @@ async def test_cli_finds_held_orders_shows_one_and_lists_plugins(hub_settings):
     marks = {line.split()[-2]: line.startswith("enabled") for line in out.splitlines()}
     assert marks["marketplaces.sandbox"] and marks["warehouses.embedded"]
     assert marks["carriers.sandbox"] and not marks["carriers.ups"]  # installed, not configured
+
+
+async def test_cancel_after_the_label_was_bought_voids_it(hub_settings):
+    # A slow carrier clock: the parcel is not scanned yet, so the carrier can still void.
+    slow_label = {"clock_speed": 1, "label_latency_seconds": 2.0}
+    async with hub_runtime(hub_settings(**VALID_ONLY, carriers={"sandbox": slow_label})) as rt:
+        carrier = rt.host.plugin(Family.CARRIERS, "sandbox")
+        (wid,) = await rt.place(1)
+        await wait_for_state(rt.client, wid, lambda s: s.stage is OrderStage.LABELLING)
+        deadline = asyncio.get_running_loop().time() + 30
+        while not carrier.charges():  # type: ignore[attr-defined]
+            assert asyncio.get_running_loop().time() < deadline, "no label was bought"
+            await asyncio.sleep(0.05)
+        handle = rt.client.get_workflow_handle_for(OrderWorkflow.run, wid)
+        await handle.signal(OrderWorkflow.cancel, CancelRequest(reason="customer changed mind"))
+        final = await handle.result()
+
+        assert final.stage is OrderStage.CANCELLED
+        kinds = [c.kind for c in carrier.charges()]  # type: ignore[attr-defined]
+        assert kinds.count("label") == 1 and kinds.count("refund") == 1
+        assert all(s.status is FulfilmentStatus.CANCELLED for s in final.shipments)
+        assert "label not voided" not in final.details
+
+
+async def test_cancel_after_the_parcel_was_scanned_says_the_label_needs_a_claim(hub_settings):
+    scanned_fast = {"clock_speed": 400000, "label_latency_seconds": 1.0}
+    async with hub_runtime(hub_settings(**VALID_ONLY, carriers={"sandbox": scanned_fast})) as rt:
+        carrier = rt.host.plugin(Family.CARRIERS, "sandbox")
+        (wid,) = await rt.place(1)
+        deadline = asyncio.get_running_loop().time() + 30
+        while not carrier.charges():  # type: ignore[attr-defined]
+            assert asyncio.get_running_loop().time() < deadline, "no label was bought"
+            await asyncio.sleep(0.05)
+        handle = rt.client.get_workflow_handle_for(OrderWorkflow.run, wid)
+        await handle.signal(OrderWorkflow.cancel, CancelRequest(reason="customer changed mind"))
+        final = await handle.result()
+
+        assert final.stage is OrderStage.CANCELLED
+        assert "label not voided, claim a refund" in final.details
+        assert [c.kind for c in carrier.charges()] == ["label"]  # type: ignore[attr-defined]
