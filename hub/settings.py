@@ -22,6 +22,7 @@ from pydantic_settings import (
 
 from hub.domain.carrier_choice import CarrierRules
 from hub.domain.customs import ContentsType, Incoterm
+from hub.domain.shipment import LabelFormat
 from hub.errors import ConfigError
 from hub.workflows.policy import OrderPolicy
 from hub.workflows.polling_contracts import PollerConfig
@@ -79,6 +80,15 @@ class IntakeSettings(BaseModel):
         return f"http://{self.host}:{self.port}"
 
 
+class LabelSettings(BaseModel):
+    """``[labels]``: what the packing station prints."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    format: LabelFormat = LabelFormat.PDF
+    """PDF for office printers, ZPL for thermal label printers (Zebra and compatibles)."""
+
+
 class CustomsSettings(BaseModel):
     """``[customs]``: how cross-border parcels are declared."""
 
@@ -128,6 +138,7 @@ class HubSettings(BaseSettings):
     carrier_choice: CarrierRules = CarrierRules()
     packing: PackingRules = PackingRules()
     customs: CustomsSettings = CustomsSettings()
+    labels: LabelSettings = LabelSettings()
     polling: PollingSettings = PollingSettings()
     marketplaces: PluginSections = Field(default_factory=dict)
     warehouses: PluginSections = Field(default_factory=dict)

@@ -70,6 +70,7 @@ def build_activities(settings: HubSettings, host: PluginHost) -> OrderActivities
         carrier_rules=settings.carrier_choice,
         packing_rules=settings.packing,
         customs=settings.customs,
+        label_format=settings.labels.format,
     )
 
 

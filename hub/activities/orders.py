@@ -44,7 +44,7 @@ from hub.domain.messages import (
     VoidResult,
 )
 from hub.domain.money import Money
-from hub.domain.shipment import CarrierChoice, Label, PackagingChoice, ShipmentLine
+from hub.domain.shipment import CarrierChoice, Label, LabelFormat, PackagingChoice, ShipmentLine
 from hub.errors import AmbiguousOutcomeError, PermanentError
 from hub.host import PluginHost
 from hub.plugin import Family
@@ -79,12 +79,14 @@ class OrderActivities:
         carrier_rules: CarrierRules,
         packing_rules: PackingRules,
         customs: CustomsSettings | None = None,
+        label_format: LabelFormat = LabelFormat.PDF,
     ) -> None:
         self._host = host
         self._documents = documents
         self._carrier_rules = carrier_rules
         self._packing_rules = packing_rules
         self._customs = customs or CustomsSettings()
+        self._label_format = label_format
 
     def all(self) -> list[object]:
         return [
@@ -341,6 +343,7 @@ class OrderActivities:
                 declared_value=order.total,
                 ship_date=datetime.now(UTC),
                 customs=customs,
+                label_format=self._label_format,
             )
             try:
                 async with heartbeating():

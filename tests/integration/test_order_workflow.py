@@ -386,3 +386,13 @@ async def test_cancel_after_the_parcel_was_scanned_says_the_label_needs_a_claim(
         assert final.stage is OrderStage.CANCELLED
         assert "label not voided, claim a refund" in final.details
         assert [c.kind for c in carrier.charges()] == ["label"]  # type: ignore[attr-defined]
+
+
+async def test_labels_print_as_zpl_when_configured(hub_settings):
+    async with hub_runtime(hub_settings(**VALID_ONLY, labels={"format": "ZPL"})) as rt:
+        (wid,) = await rt.place(1)
+        state = await rt.client.get_workflow_handle_for(OrderWorkflow.run, wid).result()
+        for shipment in state.shipments:
+            assert shipment.label is not None
+            path = Path(shipment.label.document.uri.removeprefix("file://"))
+            assert path.read_bytes().startswith(b"^XA")
