@@ -22,6 +22,7 @@ from hub.domain.messages import LabelDocument, PurchasedLabel
 from hub.domain.money import Money
 from hub.domain.shipment import LabelFormat
 from hub.errors import TransientError
+from hub.sqlite import SqliteDatabase
 from plugins.carriers.sandbox.timeline import Route, Scenarios
 
 SCHEMA_VERSION = 1
@@ -110,13 +111,12 @@ class VoidOutcome(StrEnum):
 class LabelStore:
     def __init__(self, path: Path, *, busy_timeout_ms: int) -> None:
         self.path = path
-        self._timeout_s = busy_timeout_ms / 1000
+        # durable: a recorded purchase must survive a power cut, it has been charged.
+        self._db = SqliteDatabase(path, name="sandbox carrier", busy_timeout_ms=busy_timeout_ms)
 
     def initialise(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with _busy_is_transient(), self._open() as conn:
-            conn.execute("PRAGMA journal_mode = WAL")  # persistent: stored in the file
-        with self._write() as conn:
+        self._db.use_wal()
+        with self._db.write() as conn:
             for statement in _SCHEMA:
                 conn.execute(statement)
             conn.execute(
@@ -126,13 +126,13 @@ class LabelStore:
     # ----------------------------------------------------------------- purchases
 
     def by_key(self, idempotency_key: str) -> StoredLabel | None:
-        with self._read() as conn:
+        with self._db.read() as conn:
             return _label_where(conn, "idempotency_key = ?", (idempotency_key,))
 
     def record_purchase(self, label: StoredLabel) -> StoredLabel:
         """Record the label and charge for it, unless its key is taken: then return the label
         already recorded under the key (the caller compares request hashes)."""
-        with _collision_is_transient(), self._write() as conn:
+        with _collision_is_transient(), self._db.write() as conn:
             existing = _label_where(conn, "idempotency_key = ?", (label.idempotency_key,))
             if existing is not None:
                 return existing
@@ -164,7 +164,7 @@ class LabelStore:
 
     def find(self, idempotency_key: str, shipment_id: str) -> StoredLabel | None:
         """The label bought under the key, else the newest live label for the shipment."""
-        with self._read() as conn:
+        with self._db.read() as conn:
             return _label_where(conn, "idempotency_key = ?", (idempotency_key,)) or _label_where(
                 conn,
                 "shipment_id = ? AND voided_at IS NULL ORDER BY created_at DESC LIMIT 1",
@@ -172,7 +172,7 @@ class LabelStore:
             )
 
     def by_tracking_number(self, tracking_number: str) -> StoredLabel | None:
-        with self._read() as conn:
+        with self._db.read() as conn:
             return _label_where(
                 conn,
                 "label_id = (SELECT label_id FROM parcels WHERE tracking_number = ?)",
@@ -185,7 +185,7 @@ class LabelStore:
         self, label_id: str, now: datetime, in_network: Callable[[StoredLabel], bool]
     ) -> VoidOutcome:
         """Void the label unless the carrier has scanned a parcel of it; refund it once."""
-        with self._write() as conn:
+        with self._db.write() as conn:
             label = _label_where(conn, "label_id = ?", (label_id,))
             if label is None:
                 return VoidOutcome.UNKNOWN_LABEL
@@ -203,7 +203,7 @@ class LabelStore:
     # ----------------------------------------------------------------- ledger
 
     def charges(self) -> list[Charge]:
-        with self._read() as conn:
+        with self._db.read() as conn:
             rows = conn.execute("SELECT * FROM charges ORDER BY id").fetchall()
         return [
             Charge(
@@ -215,44 +215,6 @@ class LabelStore:
             for row in rows
         ]
 
-    # ----------------------------------------------------------------- connections
-
-    def _connect(self) -> sqlite3.Connection:
-        # isolation_level=None: no implicit transactions; each method says BEGIN itself.
-        conn = sqlite3.connect(self.path, timeout=self._timeout_s, isolation_level=None)
-        conn.row_factory = sqlite3.Row
-        conn.execute("PRAGMA foreign_keys = ON")
-        # A recorded purchase must survive a power cut: it has been charged.
-        conn.execute("PRAGMA synchronous = FULL")
-        return conn
-
-    @contextmanager
-    def _open(self) -> Iterator[sqlite3.Connection]:
-        conn = self._connect()
-        try:
-            yield conn
-        finally:
-            conn.close()
-
-    @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        with _busy_is_transient(), self._open() as conn:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
-
-    @contextmanager
-    def _read(self) -> Iterator[sqlite3.Connection]:
-        with _busy_is_transient(), self._open() as conn:
-            conn.execute("BEGIN")
-            try:
-                yield conn
-            finally:
-                conn.execute("COMMIT")
 
 
 def _charge(
@@ -289,18 +251,6 @@ def _label_where(
         tracking_numbers=tuple(n["tracking_number"] for n in numbers),
         voided_at=datetime.fromisoformat(row["voided_at"]) if row["voided_at"] else None,
     )
-
-
-@contextmanager
-def _busy_is_transient() -> Iterator[None]:
-    """Another process held the lock past the busy timeout: worth retrying, so say so."""
-    try:
-        yield
-    except sqlite3.OperationalError as exc:
-        message = str(exc).lower()
-        if "locked" in message or "busy" in message:
-            raise TransientError(f"sandbox carrier database is busy: {exc}") from exc
-        raise
 
 
 @contextmanager

@@ -11,21 +11,21 @@ from __future__ import annotations
 import json
 import secrets
 import sqlite3
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from hub.domain.messages import ShipmentConfirmation
-from hub.errors import PermanentError, TransientError
+from hub.errors import PermanentError
+from hub.sqlite import SqliteDatabase
 from plugins.marketplaces.sandbox.clock import micros
 from plugins.marketplaces.sandbox.generator import OrderNumber
 from plugins.marketplaces.sandbox.paging import Position
 
 Payload = dict[str, Any]
 FIRST_ORDER_NUMBER = 1001
-BUSY_TIMEOUT_S = 5.0
+BUSY_TIMEOUT_MS = 5000
 _MAX_ID = 2**63 - 1
 
 _SCHEMA = [
@@ -54,12 +54,13 @@ ConfirmationCheck = Callable[[Payload, list[ShipmentConfirmation]], str | None]
 class SandboxStore:
     def __init__(self, path: Path) -> None:
         self.path = path
+        self._db = SqliteDatabase(
+            path, name="sandbox marketplace", busy_timeout_ms=BUSY_TIMEOUT_MS, durable=False
+        )
 
     def initialise(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with _busy_is_transient(), self._open() as conn:
-            conn.execute("PRAGMA journal_mode = WAL")  # persistent: stored in the file
-        with self._write() as conn:
+        self._db.use_wal()
+        with self._db.write() as conn:
             for statement in _SCHEMA:
                 conn.execute(statement)
             # Order ids start at a random base per shop, so two hubs (or two test runs) on one
@@ -76,7 +77,7 @@ class SandboxStore:
         self, account: str, count: int, build: Callable[[Sequence[OrderNumber]], list[Payload]]
     ) -> list[Payload]:
         """Hand out ``count`` order numbers, build the orders for them and store them."""
-        with self._write() as conn:
+        with self._db.write() as conn:
             base = int(_meta(conn, "id_base"))
             first = int(_meta(conn, "next_number"))
             numbers = [OrderNumber(id=base + n, number=n) for n in range(first, first + count)]
@@ -94,7 +95,7 @@ class SandboxStore:
         order_id = _order_id(external_id)
         if order_id is None:
             return None
-        with self._read() as conn:
+        with self._db.read() as conn:
             return _order(conn, account, order_id)
 
     def update_order(
@@ -104,7 +105,7 @@ class SandboxStore:
         order_id = _order_id(external_id)
         if order_id is None:
             return None
-        with self._write() as conn:
+        with self._db.write() as conn:
             payload = _order(conn, account, order_id)
             if payload is None:
                 return None
@@ -121,7 +122,7 @@ class SandboxStore:
         """Orders with ``updated_at`` in [after, before), by (updated_at, id), past ``start``."""
         after_us = micros(after)
         start = start or Position(after_us, 0)
-        with self._read() as conn:
+        with self._db.read() as conn:
             rows = conn.execute(
                 """SELECT id, updated_us, payload FROM orders
                    WHERE account = ? AND updated_us >= ? AND updated_us < ?
@@ -141,7 +142,7 @@ class SandboxStore:
         """(channel reference, whether it was recorded before). The first confirmation of a
         shipment id is checked and kept; a repeat gets the first one's reference back."""
         account, external_id = confirmation.account, confirmation.external_id
-        with self._write() as conn:
+        with self._db.write() as conn:
             order_id = _order_id(external_id)
             payload = None if order_id is None else _order(conn, account, order_id)
             if payload is None or order_id is None:
@@ -179,45 +180,8 @@ class SandboxStore:
         order_id = _order_id(external_id)
         if order_id is None:
             return []
-        with self._read() as conn:
+        with self._db.read() as conn:
             return _confirmations(conn, account, order_id)
-
-    # ----------------------------------------------------------------- connections
-
-    def _connect(self) -> sqlite3.Connection:
-        # isolation_level=None: no implicit transactions; each method says BEGIN itself.
-        conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
-        conn.row_factory = sqlite3.Row
-        conn.execute("PRAGMA foreign_keys = ON")
-        return conn
-
-    @contextmanager
-    def _open(self) -> Iterator[sqlite3.Connection]:
-        conn = self._connect()
-        try:
-            yield conn
-        finally:
-            conn.close()
-
-    @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        with _busy_is_transient(), self._open() as conn:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
-
-    @contextmanager
-    def _read(self) -> Iterator[sqlite3.Connection]:
-        with _busy_is_transient(), self._open() as conn:
-            conn.execute("BEGIN")
-            try:
-                yield conn
-            finally:
-                conn.execute("COMMIT")
 
 
 def _meta(conn: sqlite3.Connection, key: str) -> str:
@@ -260,15 +224,3 @@ def _updated_us(payload: Payload) -> int:
 
 def _dump(payload: Payload) -> str:
     return json.dumps(payload, ensure_ascii=False)
-
-
-@contextmanager
-def _busy_is_transient() -> Iterator[None]:
-    """Another process held the lock past the busy timeout: worth retrying, so say so."""
-    try:
-        yield
-    except sqlite3.OperationalError as exc:
-        message = str(exc).lower()
-        if "locked" in message or "busy" in message:
-            raise TransientError(f"sandbox marketplace database is busy: {exc}") from exc
-        raise

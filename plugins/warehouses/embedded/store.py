@@ -10,12 +10,11 @@ with another process doing the same.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from hub.errors import TransientError
+from hub.sqlite import SqliteDatabase
 from plugins.warehouses.embedded.catalog import Catalog
 from plugins.warehouses.embedded.routing import Location
 
@@ -106,49 +105,10 @@ def now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
-class Database:
+class Database(SqliteDatabase):
     def __init__(self, path: Path, *, busy_timeout_ms: int) -> None:
-        self.path = path
-        self._timeout_s = busy_timeout_ms / 1000
-
-    def _connect(self) -> sqlite3.Connection:
-        # isolation_level=None: no implicit transactions; each method says BEGIN itself.
-        conn = sqlite3.connect(self.path, timeout=self._timeout_s, isolation_level=None)
-        conn.row_factory = sqlite3.Row
-        conn.execute("PRAGMA foreign_keys = ON")
-        # An answered reservation must survive a power cut: the hub will not ask again.
-        conn.execute("PRAGMA synchronous = FULL")
-        return conn
-
-    @contextmanager
-    def write(self) -> Iterator[sqlite3.Connection]:
-        """One transaction holding the write lock from its first statement; rolled back on error."""
-        with _busy_is_transient(), self._open() as conn:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
-
-    @contextmanager
-    def read(self) -> Iterator[sqlite3.Connection]:
-        """A read-only snapshot: every query in the block sees the same committed state."""
-        with _busy_is_transient(), self._open() as conn:
-            conn.execute("BEGIN")
-            try:
-                yield conn
-            finally:
-                conn.execute("COMMIT")
-
-    @contextmanager
-    def _open(self) -> Iterator[sqlite3.Connection]:
-        conn = self._connect()
-        try:
-            yield conn
-        finally:
-            conn.close()
+        # durable: an answered reservation must survive a power cut, the hub will not ask again.
+        super().__init__(path, name="embedded WMS", busy_timeout_ms=busy_timeout_ms)
 
     def initialise(self, load_catalog: Callable[[], Catalog]) -> bool:
         """Create the schema and, on the very first start only, seed it from the catalogue.
@@ -156,9 +116,7 @@ class Database:
         Safe when several processes start at once: the check and the seed share one write
         transaction. Returns True if this call seeded the database.
         """
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with _busy_is_transient(), self._open() as conn:
-            conn.execute("PRAGMA journal_mode = WAL")  # persistent: stored in the file
+        self.use_wal()
         with self.write() as conn:
             for statement in _SCHEMA:
                 conn.execute(statement)
@@ -199,15 +157,3 @@ def _seed(conn: sqlite3.Connection, catalog: Catalog) -> None:
         "INSERT INTO stock_moves (at, warehouse, sku, delta, reason) VALUES (?, ?, ?, ?, ?)",
         [(at, s.warehouse, s.sku, s.on_hand, "opening stock from catalog") for s in catalog.stock],
     )
-
-
-@contextmanager
-def _busy_is_transient() -> Iterator[None]:
-    """Another process held the lock past the busy timeout: worth retrying, so say so."""
-    try:
-        yield
-    except sqlite3.OperationalError as exc:
-        message = str(exc).lower()
-        if "locked" in message or "busy" in message:
-            raise TransientError(f"embedded WMS database is busy: {exc}") from exc
-        raise
