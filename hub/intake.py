@@ -60,7 +60,13 @@ class Intake:
     policy: OrderPolicy
     problems_file: Path
 
-    async def submit(self, order: Order) -> IntakeOutcome:
+    async def submit(self, order: Order, *, ask_first: bool = False) -> IntakeOutcome:
+        """Start the order's workflow, or hand a running one this version of the order.
+
+        `ask_first`: before signalling, ask the workflow (a query: no history) whether it
+        already holds this version. Pollers set it, since they re-read overlapping windows;
+        webhooks do not, since a query waits for a worker and a channel waits for the 2xx.
+        """
         try:
             await self.client.start_workflow(
                 OrderWorkflow.run,
@@ -78,15 +84,15 @@ class Intake:
                 static_summary=f"order {order.key}",
             )
         except WorkflowAlreadyStartedError:
-            return await self._update(order)
+            return await self._update(order, ask_first=ask_first)
         log.info("order %s started", order.key)
         return IntakeOutcome.STARTED
 
-    async def _update(self, order: Order) -> IntakeOutcome:
+    async def _update(self, order: Order, *, ask_first: bool) -> IntakeOutcome:
         handle: WorkflowHandle[OrderWorkflow, OrderState] = self.client.get_workflow_handle_for(
             OrderWorkflow.run, order.workflow_id
         )
-        folded = await self._folded_already(handle, order)
+        folded = await self._folded_already(handle, order) if ask_first else None
         if folded is not None:
             return folded
         try:
@@ -117,7 +123,7 @@ class Intake:
         known = state.order.updated_at
         return IntakeOutcome.UNCHANGED if known and known >= order.updated_at else None
 
-    async def handle_event(self, event: ChannelEvent) -> IntakeOutcome:
+    async def handle_event(self, event: ChannelEvent, *, ask_first: bool = False) -> IntakeOutcome:
         if event.kind is ChannelEventKind.IGNORED:
             return IntakeOutcome.IGNORED
         if event.problem is not None or (
@@ -133,7 +139,7 @@ class Intake:
             order = event.order
             if order.updated_at is None:
                 order = order.model_copy(update={"updated_at": event.occurred_at})
-            return await self.submit(order)
+            return await self.submit(order, ask_first=ask_first)
         return IntakeOutcome.IGNORED
 
     async def cancel(self, marketplace: str, external_id: str, reason: str) -> IntakeOutcome:

@@ -41,7 +41,8 @@ class PollingActivities:
         outcomes: Counter[str] = Counter()
         async with heartbeating():
             for event in page.events:
-                outcomes[(await self._intake.handle_event(event)).value] += 1
+                outcome = await self._intake.handle_event(event, ask_first=True)
+                outcomes[outcome.value] += 1
         if outcomes:
             log.info(
                 "polled %s/%s: %s",
