@@ -2,13 +2,15 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from hub.domain.address import Address, Contact, address_problems, contact_problems
 from hub.domain.money import Money
 from hub.domain.order import Order, OrderLine
 from hub.domain.shipment import Dimensions, Parcel
-from hub.domain.tracking import TrackingEvent, TrackingStatus, advance
+from hub.domain.tracking import PROGRESS_RANK, TrackingEvent, TrackingStatus, advance
 
 T0 = datetime(2026, 11, 1, 12, tzinfo=UTC)
 
@@ -134,3 +136,20 @@ def test_tracking_never_moves_backwards():
     assert status is TrackingStatus.OUT_FOR_DELIVERY
     status = advance(status, event(TrackingStatus.DELIVERED, 40))
     assert advance(status, event(TrackingStatus.EXCEPTION, 50)) is TrackingStatus.DELIVERED
+
+
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(list(TrackingStatus)), st.integers(min_value=0, max_value=500)),
+        max_size=30,
+    )
+)
+def test_tracking_status_only_moves_forward_whatever_arrives(arrivals):
+    """Duplicates, late and out-of-order events: the rank never drops, a final status stays."""
+    status = TrackingStatus.UNKNOWN
+    for kind, minutes in arrivals:
+        before = status
+        status = advance(status, event(kind, minutes))
+        assert PROGRESS_RANK[status] >= PROGRESS_RANK[before]
+        if before.is_final:
+            assert status is before
