@@ -216,7 +216,6 @@ class LabelStore:
         ]
 
 
-
 def _charge(
     conn: sqlite3.Connection, label_id: str, kind: str, amount: Money, at: datetime
 ) -> None:
