@@ -19,6 +19,7 @@ from tests.conftest import ROOT, hub_runtime
 from tests.e2e.catalog import catalog_file
 from tests.e2e.orders import run_order
 from tests.integration.test_durability import VALID_ONLY
+from tests.plugins import test_dhl as dhl
 from tests.plugins import test_ups as ups
 from tests.plugins import test_usps as usps
 
@@ -113,3 +114,50 @@ async def test_usps_rates_labels_confirms_and_tracks_a_us_order(hub_settings, tm
     assert label.calls[0].request.headers["x-idempotency-key"]  # USPS dedupes retries itself
     assert shipment.tracking_status is TrackingStatus.DELIVERED
     assert [c.tracking_number for c in confirmations] == [usps.TRACKING_NUMBER]
+
+
+async def test_dhl_parcel_de_rates_labels_confirms_and_tracks_a_german_order(
+    hub_settings, tmp_path
+):
+    """DHL Parcel DE ships from Germany: the warehouse is in Berlin, the customer in Cologne.
+    Quotes come from the seller's price list, checked by DHL's `validate` dry run."""
+    products = tomllib.loads((ROOT / "config" / "catalog.toml").read_text())["products"]
+    berlin = (
+        'address = { name = "Versand", company = "Hub Fulfilment GmbH", '
+        'line1 = "Lagerstrasse 5", city = "Berlin", postal_code = "10115", country = "DE" }'
+    )
+    catalog = catalog_file(tmp_path, [p["sku"] for p in products], warehouse_address=berlin)
+    dhl_settings = {
+        "api_key": "hub-test-api-key",
+        "api_secret": "hub-test-api-secret",
+        "username": "user-valid",
+        "password": "hub-test-gkp-password",
+        "ekp": "3333333333",
+        "prices": dhl.PRICES,
+        "requests_per_second": 1000,
+        "tracking_requests_per_second": 1000,
+    }
+    settings = hub_settings(
+        **VALID_ONLY,
+        warehouses={"embedded": {"catalog_file": str(catalog)}},
+        carriers={"dhl": dhl_settings, "sandbox": {"enabled": False}},
+    )
+    erika = Contact(name="Erika Mustermann", email="erika@example.com", phone="+49 221 1234567")
+    with respx.mock(base_url=dhl.BASE, assert_all_called=False) as api:
+        api.post(dhl.TOKEN).respond(json=dhl.fixture("oauth_token.json"))
+        validate = api.post(dhl.ORDERS, params={"validate": "true"}).mock(side_effect=dhl.all_valid)
+        create = api.post(dhl.ORDERS).respond(json=dhl.fixture("create_pdf.json"))
+        track = api.get(dhl.TRACK_URL).respond(json=dhl.fixture("track_delivered.json"))
+        async with hub_runtime(settings) as rt:
+            assert rt.host.names(Family.CARRIERS) == ["dhl"]
+            state = await run_order(rt, to=dhl.customer(), customer=erika)
+            market = rt.host.plugin(Family.MARKETPLACES, "sandbox")
+            confirmations = market.confirmations(state.order.external_id)  # type: ignore[attr-defined]
+
+    assert state.stage is OrderStage.COMPLETED, state.details
+    assert validate.called and create.call_count == 1 and track.called
+    (shipment,) = state.shipments
+    assert shipment.label is not None and shipment.label.tracking_number == dhl.NUMBER
+    assert shipment.carrier is not None and shipment.carrier.service_code.startswith("V01PAK")
+    assert shipment.tracking_status is TrackingStatus.DELIVERED
+    assert [c.tracking_number for c in confirmations] == [dhl.NUMBER]
