@@ -20,6 +20,7 @@ from tests.e2e.catalog import catalog_file
 from tests.e2e.orders import run_order
 from tests.integration.test_durability import VALID_ONLY
 from tests.plugins import test_dhl as dhl
+from tests.plugins import test_postnord as postnord
 from tests.plugins import test_ups as ups
 from tests.plugins import test_usps as usps
 
@@ -161,3 +162,40 @@ async def test_dhl_parcel_de_rates_labels_confirms_and_tracks_a_german_order(
     assert shipment.carrier is not None and shipment.carrier.service_code.startswith("V01PAK")
     assert shipment.tracking_status is TrackingStatus.DELIVERED
     assert [c.tracking_number for c in confirmations] == [dhl.NUMBER]
+
+
+async def test_postnord_books_confirms_and_tracks_a_swedish_order(hub_settings):
+    """PostNord from the default Stockholm warehouse to Solna: price list quote, EDI booking
+    with the label, tracking to delivery."""
+    postnord_settings = {
+        "api_key": postnord.API_KEY,
+        "customer_number": postnord.CUSTOMER,
+        "application_id": 1438,
+        "prices": [
+            {"service": s, "zone": z, "max_weight_grams": w, "price": p}
+            for s, z, w, p in postnord.PRICES
+        ],
+    }
+    settings = hub_settings(
+        **VALID_ONLY, carriers={"postnord": postnord_settings, "sandbox": {"enabled": False}}
+    )
+    svea = Contact(name="Svea Larsson", email="svea@example.se", phone="070-123 45 67")
+    with respx.mock(base_url=postnord.BASE, assert_all_called=False) as api:
+        book = api.post("/rest/shipment/v3/edi/labels/pdf").mock(
+            side_effect=lambda _: postnord.answer(200, "booking_pdf.json")
+        )
+        track = api.get("/rest/shipment/v5/trackandtrace/findByIdentifier.json").mock(
+            side_effect=lambda _: postnord.answer(200, "tracking_delivered.json")
+        )
+        async with hub_runtime(settings) as rt:
+            assert rt.host.names(Family.CARRIERS) == ["postnord"]
+            state = await run_order(rt, to=postnord.customer("SE"), customer=svea)
+            market = rt.host.plugin(Family.MARKETPLACES, "sandbox")
+            confirmations = market.confirmations(state.order.external_id)  # type: ignore[attr-defined]
+
+    assert state.stage is OrderStage.COMPLETED, state.details
+    assert book.call_count == 1 and track.called
+    (shipment,) = state.shipments
+    assert shipment.label is not None and shipment.label.tracking_number == postnord.ITEM
+    assert shipment.tracking_status is TrackingStatus.DELIVERED
+    assert [c.tracking_number for c in confirmations] == [postnord.ITEM]
