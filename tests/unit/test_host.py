@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tomllib
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -18,6 +19,8 @@ from hub.hookspecs import hookimpl
 from hub.host import PluginHost
 from hub.plugin import Family, HubPlugin, PluginSettings
 from hub.settings import HubSettings
+
+ROOT_DIR = Path(__file__).resolve().parents[2]
 
 
 class FlakySettings(PluginSettings):
@@ -146,3 +149,40 @@ def test_env_overrides_toml(monkeypatch, tmp_path):
     assert loaded.temporal.address == "temporal.example:7233"
     assert loaded.carriers["sandbox"]["clock_speed"] == "5"
     assert loaded.temporal.task_queue == "hub-orders"  # from config/hub.toml
+
+
+async def test_the_adapter_config_example_is_valid_for_every_plugin(monkeypatch, tmp_path):
+    """config/adapters.example.toml plus the secrets from the environment: every real
+    adapter starts."""
+    example = tomllib.loads((ROOT_DIR / "config" / "adapters.example.toml").read_text())
+    secrets = {
+        "marketplaces": {
+            "shopify": {"access_token": "shpat_x", "client_secret": "s"},
+            "amazon": {"refresh_token": "Atzr|x", "lwa_client_secret": "s"},
+            "woocommerce": {
+                "consumer_key": "ck_x",
+                "consumer_secret": "cs_x",
+                "webhook_secret": "w",
+            },
+            "ebay": {"client_secret": "s", "refresh_token": "v^1.1#x"},
+        },
+        "carriers": {
+            "ups": {"client_secret": "s"},
+            "usps": {"client_secret": "s"},
+            "dhl": {"api_key": "k", "api_secret": "s", "password": "p"},
+            "postnord": {"api_key": "0123456789abcdef0123456789abcdef"},
+        },
+    }
+    for family, plugins in secrets.items():
+        for name, values in plugins.items():
+            example[family][name].update(values)
+    empty = tmp_path / "empty.toml"
+    empty.write_text("")
+    monkeypatch.setenv("HUB_CONFIG", str(empty))
+    settings = HubSettings(**example, data_dir=tmp_path)
+    host = PluginHost.from_settings(settings)
+    try:
+        assert set(host.names(Family.MARKETPLACES)) == set(secrets["marketplaces"])
+        assert set(host.names(Family.CARRIERS)) == set(secrets["carriers"])
+    finally:
+        await host.aclose()
