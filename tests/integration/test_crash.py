@@ -15,12 +15,14 @@ import time
 
 import pytest
 
+from hub.domain.holds import HoldCode
 from hub.domain.status import OrderStage
 from hub.plugin import Family
 from hub.temporal import build_worker
 from hub.workflows.order import OrderWorkflow
 from plugins.carriers.sandbox import SandboxCarrier
 from tests.conftest import ROOT, hub_runtime
+from tests.integration.helpers import wait_for_state
 from tests.integration.test_durability import VALID_ONLY
 
 pytestmark = pytest.mark.integration
@@ -94,3 +96,46 @@ async def _until(predicate, *, timeout: float, what: str) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"no {what} within {timeout} s")
         await asyncio.sleep(0.1)
+
+
+async def test_a_carrier_that_can_neither_dedupe_nor_look_up_holds_instead_of_buying_again(
+    hub_settings,
+):
+    """After the crash, a retry could buy a second label and nothing can tell: the order is
+    held with Attention=label_uncertain for a person, and the ledger still shows one label."""
+    blind = {"clock_speed": 400000, "honour_idempotency_key": False, "label_lookup": False}
+    settings = hub_settings(**VALID_ONLY, carriers={"sandbox": blind})
+    async with hub_runtime(settings, worker=False) as rt:
+        carrier = rt.host.plugin(Family.CARRIERS, "sandbox")
+        assert isinstance(carrier, SandboxCarrier) and not carrier.capabilities
+        env = {
+            **rt.env(),
+            "HUB_CARRIERS__SANDBOX__LABEL_LATENCY_SECONDS": str(LATENCY_SECONDS),
+            "HUB_CARRIERS__SANDBOX__HONOUR_IDEMPOTENCY_KEY": "false",
+            "HUB_CARRIERS__SANDBOX__LABEL_LOOKUP": "false",
+            "HUB_CARRIERS__SANDBOX__CLOCK_SPEED": "400000",
+        }
+        doomed = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "hub.cli",
+            "worker",
+            cwd=ROOT,
+            env=env,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+        try:
+            (wid,) = await rt.place(1)
+            await _until(lambda: bool(carrier.charges()), timeout=60, what="a label charge")
+        finally:
+            doomed.send_signal(signal.SIGKILL)
+            await doomed.wait()
+
+        async with build_worker(rt.client, rt.settings, rt.host):
+            state = await wait_for_state(
+                rt.client, wid, lambda s: s.stage is OrderStage.ON_HOLD, timeout=60
+            )
+        assert state.hold is not None and state.hold.code is HoldCode.LABEL_UNCERTAIN
+        assert "check the carrier account" in state.hold.message
+        assert [c.kind for c in carrier.charges()] == ["label"]

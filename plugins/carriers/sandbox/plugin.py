@@ -59,8 +59,14 @@ class SandboxCarrier(HubPlugin[SandboxCarrierSettings]):
         )
         self.store.initialise()
         self.scenarios = Scenarios(settings.delay_rate, settings.failed_attempt_rate)
-        if not settings.honour_idempotency_key:
-            self.capabilities = frozenset({"label_lookup"})
+        self.capabilities = frozenset(
+            name
+            for name, on in (
+                ("idempotency_key", settings.honour_idempotency_key),
+                ("label_lookup", settings.label_lookup),
+            )
+            if on
+        )
 
     # ----------------------------------------------------------------- rating
 

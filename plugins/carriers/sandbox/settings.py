@@ -27,6 +27,10 @@ class SandboxCarrierSettings(PluginSettings):
     honour_idempotency_key: bool = True
     """Off, the sandbox behaves like a carrier without idempotency keys (UPS, DHL): a repeated
     purchase buys a second label, and only a lookup by shipment reference finds the first."""
+    label_lookup: bool = True
+    """Off (with ``honour_idempotency_key`` off too), the sandbox behaves like a carrier that
+    can neither dedupe nor find a label by reference (DHL Parcel DE, UPS): after a lost answer
+    only a person can tell whether a label exists."""
     delay_rate: float = Field(default=0.08, ge=0.0, le=1.0)
     """Share of parcels held up by a weather delay (chosen by hashing the tracking number)."""
     failed_attempt_rate: float = Field(default=0.04, ge=0.0, le=1.0)
