@@ -125,6 +125,25 @@ class UpsClient:
             return None
         return _json(check(response, action, ups_message), action)
 
+    async def subscribe_track_alert(
+        self, tracking_numbers: list[str], url: str, credential: str
+    ) -> list[str]:
+        """Ask UPS to push this parcel's events for 14 days (UPSTrackAlert.yaml,
+        ``POST /subscription/standard/package``); returns the numbers UPS accepted."""
+        version = self._settings.tracking_version
+        body = {
+            "locale": "en_US",
+            "countryCode": "US",
+            "trackingNumberList": tracking_numbers,
+            "destination": {"url": url, "credentialType": "Bearer", "credential": credential},
+        }
+        action = f"UPS Track Alert subscription for {', '.join(tracking_numbers)}"
+        path = f"/api/track/{version}/subscription/standard/package"
+        response = await self._call("POST", path, action=action, json=body)
+        answer = _json(check(response, action, ups_message), action)
+        valid = answer.get("validTrackingNumbers", []) if isinstance(answer, dict) else []
+        return [n for n in valid if isinstance(n, str)]
+
     # ------------------------------------------------------------------ plumbing
 
     async def _call(

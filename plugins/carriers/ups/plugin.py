@@ -15,8 +15,9 @@ from hub.domain.messages import (
     TrackRequest,
     VoidRequest,
     VoidResult,
+    WebhookRequest,
 )
-from hub.errors import AmbiguousOutcomeError, PermanentError
+from hub.errors import AmbiguousOutcomeError, HubError, PermanentError
 from hub.hookspecs import hookimpl
 from hub.plugin import Family, HubPlugin, PluginRuntime
 from plugins.carriers.ups import mapping
@@ -28,6 +29,7 @@ from plugins.carriers.ups.customs import (
 )
 from plugins.carriers.ups.services import needs_customs
 from plugins.carriers.ups.settings import UpsSettings
+from plugins.carriers.ups.track_alert import check_credential, parse_track_alert
 from plugins.carriers.ups.tracking import parse_track_response
 
 log = logging.getLogger(__name__)
@@ -111,7 +113,29 @@ class UpsCarrier(HubPlugin[UpsSettings]):
                 f"transId {trans_id}) but its answer cannot be used: {exc}"
             ) from None
         log.info("UPS label %s bought for %s", label.label_id, request.shipment_id)
+        await self._subscribe(list(label.tracking_numbers))
         return label
+
+    async def _subscribe(self, tracking_numbers: list[str]) -> None:
+        """Best effort: a failed subscription only means the hub polls for this parcel."""
+        url, credential = self.settings.track_alert_url, self.settings.track_alert_credential
+        if not url or credential is None:
+            return
+        try:
+            accepted = await self._client.subscribe_track_alert(
+                tracking_numbers, url, credential.get_secret_value()
+            )
+        except HubError as exc:
+            log.warning("UPS Track Alert subscription failed; polling instead: %s", exc)
+            return
+        if set(accepted) != set(tracking_numbers):
+            log.warning("UPS Track Alert refused %s", sorted(set(tracking_numbers) - set(accepted)))
+
+    @hookimpl
+    async def carrier_parse_tracking_webhook(self, request: WebhookRequest) -> TrackingUpdate:
+        credential = self.settings.track_alert_credential
+        check_credential(request.headers, credential.get_secret_value() if credential else None)
+        return TrackingUpdate(events=(parse_track_alert(request.body),))
 
     def _customs(self, request: LabelRequest) -> CustomsDeclaration | None:
         origin, destination = request.ship_from.country, request.ship_to.country

@@ -75,6 +75,11 @@ class UpsSettings(PluginSettings):
     """Printed as the shipper's phone; UPS asks for one on international shipments."""
     customs: CustomsDefaults | None = None
     """Needed to ship across a customs border (see :class:`CustomsDefaults`)."""
+    track_alert_url: str | None = None
+    """The hub's public ``/webhooks/carriers/ups`` URL: set, every new label is subscribed to
+    UPS Track Alert, which pushes its events there for 14 days (polling stays the fallback)."""
+    track_alert_credential: SecretStr | None = None
+    """The opaque string UPS sends back in the ``credential`` header of each push."""
     tracking_url: str = "https://www.ups.com/track?tracknum={tracking_number}"
     """Where customers follow a parcel; ``{tracking_number}`` is filled in."""
 
