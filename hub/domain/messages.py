@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from hub.domain.address import Address, Contact
 from hub.domain.customs import Customs
@@ -80,6 +80,14 @@ class FetchRequest(BaseModel):
     updated_before: datetime
     page_token: str | None = None
     page_size: int = Field(default=50, gt=0, le=200)
+
+    @field_validator("updated_after", "updated_before")
+    @classmethod
+    def _aware(cls, value: datetime) -> datetime:
+        # A naive bound means a different window per server time zone.
+        if value.tzinfo is None:
+            raise ValueError("window bounds must carry a timezone")
+        return value
 
 
 class OrderPage(BaseModel):

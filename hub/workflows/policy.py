@@ -15,5 +15,5 @@ class OrderPolicy(BaseModel):
     tracking_history_limit: int = Field(default=2000, gt=100)
     """Continue the tracking workflow as new after this many history events."""
     review_invitation: bool = True
-    hold_payment_statuses: tuple[str, ...] = ("pending",)
+    hold_payment_statuses: tuple[str, ...] = ("pending", "voided")
     """Orders in these payment states wait for payment (Attention=unpaid)."""

@@ -473,13 +473,11 @@ async def test_an_accepted_cancel_request_found_through_get_order_cancels(
     ]
 
 
-async def test_a_naive_window_is_read_as_utc(plugin: EbayMarketplace, fake: FakeEbay):
-    naive = FetchRequest(updated_after=datetime(2025, 3, 10), updated_before=datetime(2025, 3, 11))
-    await plugin.marketplace_fetch_orders(naive)
-    query = parse_qs(fake.api_calls()[0].url.query.decode())
-    assert query["filter"] == [
-        "lastmodifieddate:[2025-03-10T00:00:00.000Z..2025-03-10T23:59:59.999Z]"
-    ]
+def test_a_naive_window_is_refused_before_it_reaches_ebay():
+    # The hub's FetchRequest requires aware bounds: a naive one would mean another window
+    # on every server time zone.
+    with pytest.raises(ValidationError, match="timezone"):
+        FetchRequest(updated_after=datetime(2025, 3, 10), updated_before=datetime(2025, 3, 11))
 
 
 async def test_the_refresh_token_grant_is_sent_as_documented_and_cached(
