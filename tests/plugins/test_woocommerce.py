@@ -44,11 +44,12 @@ from hub.errors import PermanentError, TransientError
 from hub.host import PluginHost
 from hub.http import RateLimiter
 from hub.intake import IntakeOutcome
+from hub.mapping import MappingError
 from hub.plugin import PluginRuntime
 from hub.webhooks import create_app
 from plugins.marketplaces.woocommerce import WooCommerceMarketplace, WooCommerceSettings
 from plugins.marketplaces.woocommerce.events import order_event
-from plugins.marketplaces.woocommerce.mapping import MappingError, order_from_wc, unit_price
+from plugins.marketplaces.woocommerce.mapping import order_from_wc, unit_price
 from plugins.marketplaces.woocommerce.polling import (
     Cursor,
     decode_token,

@@ -26,10 +26,10 @@ from pydantic import TypeAdapter, ValidationError
 
 from hub.domain.messages import ChannelEvent, ChannelEventKind
 from hub.errors import PermanentError
+from hub.mapping import MappingError
 from plugins.marketplaces.ebay import shapes
 from plugins.marketplaces.ebay.mapping import (
     MARKETPLACE,
-    MappingError,
     iso_millis,
     not_shipped_reason,
     order_from_ebay,

@@ -32,14 +32,16 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from hub.domain.address import Address, Contact
-from hub.domain.messages import MappingProblem
 from hub.domain.money import Money
 from hub.domain.order import Order, OrderLine
 from hub.domain.status import PaymentStatus
-from hub.errors import PermanentError
+from hub.mapping import MappingError
+from hub.mapping import build_model as _build
+from hub.mapping import parse_shape as _parse
+from hub.mapping import required as _required
 from plugins.marketplaces.ebay import shapes
 from plugins.marketplaces.ebay.settings import EbaySettings
 
@@ -54,14 +56,6 @@ NOT_SHIPPED_BY_SELLER: Mapping[str, str] = {
     "PREPARE_FOR_PICKUP": "in-store pickup: the buyer collects it from the seller's store",
     "FULFILLED_BY_EBAY": "fulfilled by eBay: eBay ships it",
 }
-
-
-class MappingError(PermanentError):
-    """An eBay payload that cannot become an Order; ``problem`` names the field."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.problem = MappingProblem(field=field, message=message)
 
 
 def iso_millis(moment: datetime) -> str:
@@ -343,36 +337,3 @@ def _earliest(moments: Iterable[datetime | None]) -> datetime | None:
         return min(known)
     except TypeError:  # naive and aware mixed: the Order check then names the field
         return known[0]
-
-
-def _path(loc: Sequence[int | str]) -> str:
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
-
-
-def _parse(shape: type[M], payload: Mapping[str, Any]) -> M:
-    try:
-        return shape.model_validate(payload)
-    except ValidationError as exc:
-        error = exc.errors()[0]
-        raise MappingError(_path(error["loc"]) or "order", error["msg"]) from None
-
-
-def _build(model: type[M], where: str, renames: Mapping[str, str], **values: object) -> M:
-    """Build a hub model; a validation error names the eBay field the value came from."""
-    try:
-        return model(**values)
-    except ValidationError as exc:
-        error = exc.errors()[0]
-        loc = error["loc"] or ("",)
-        named = [renames.get(str(p), str(p)) if i == 0 else p for i, p in enumerate(loc)]
-        field = ".".join(part for part in (where, _path(named)) if part)
-        raise MappingError(field or "order", error["msg"]) from None
-
-
-def _required(value: T | None, field: str) -> T:
-    if value is None or (isinstance(value, str) and not value.strip()):
-        raise MappingError(field, "missing")
-    return value

@@ -16,9 +16,9 @@ from pydantic import TypeAdapter, ValidationError
 
 from hub.domain.messages import ChannelEvent, ChannelEventKind
 from hub.errors import PermanentError
+from hub.mapping import MappingError
 from plugins.marketplaces.shopify.mapping import (
     MARKETPLACE,
-    MappingError,
     numeric_id,
     order_from_graphql,
     order_from_rest,

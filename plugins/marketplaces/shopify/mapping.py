@@ -20,26 +20,19 @@ from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from hub.domain.address import Address, Contact
-from hub.domain.messages import MappingProblem
 from hub.domain.money import Money
 from hub.domain.order import Order, OrderLine
 from hub.domain.status import PaymentStatus
-from hub.errors import PermanentError
+from hub.mapping import MappingError, parse_shape
+from hub.mapping import build_model as _build
+from hub.mapping import required as _required
 from plugins.marketplaces.shopify.settings import ShopifySettings
 from plugins.marketplaces.shopify.shapes import GqlCustomer, GqlOrder, RestCustomer, RestOrder
 
 MARKETPLACE = "shopify"
-
-
-class MappingError(PermanentError):
-    """A Shopify payload that cannot become an Order; ``problem`` names the field."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.problem = MappingProblem(field=field, message=message)
 
 
 def numeric_id(value: object) -> str | None:
@@ -59,7 +52,7 @@ def numeric_id(value: object) -> str | None:
 
 def order_from_rest(payload: Mapping[str, Any], settings: ShopifySettings) -> Order | None:
     """Map a webhook's REST-shaped order; None if no line needs shipping."""
-    raw = _parse(RestOrder, payload)
+    raw = _parse_payload(RestOrder, payload)
     currency = _required(raw.currency, "currency")
     lines = []
     if not raw.line_items:
@@ -143,7 +136,7 @@ def order_from_rest(payload: Mapping[str, Any], settings: ShopifySettings) -> Or
 
 def order_from_graphql(node: Mapping[str, Any], settings: ShopifySettings) -> Order | None:
     """Map a GraphQL ``Order`` node (``queries.ORDER_FRAGMENT``); None if nothing ships."""
-    raw = _parse(GqlOrder, node)
+    raw = _parse_payload(GqlOrder, node)
     currency = _required(raw.currencyCode, "currencyCode")
     if raw.lineItems.pageInfo.hasNextPage:
         raise MappingError("lineItems", "more line items than were fetched")
@@ -322,40 +315,6 @@ _GQL_ADDRESS_FIELDS = {
 }
 
 
-def _path(loc: Sequence[int | str]) -> str:
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
-
-
-def _parse(shape: type[M], payload: Mapping[str, Any]) -> M:
-    try:
-        return shape.model_validate(payload)
-    except ValidationError as exc:
-        error = exc.errors()[0]
-        raise MappingError(_path(error["loc"]) or "payload", error["msg"]) from None
-
-
-def _build(model: type[M], where: str, renames: Mapping[str, str], **values: object) -> M:
-    """Build a hub model; its validation error names the Shopify field it came from."""
-    try:
-        return model(**values)
-    except ValidationError as exc:
-        error = exc.errors()[0]
-        # An error of the whole model (loc empty) is named by the "" entry of ``renames``.
-        loc = error["loc"] or ("",)
-        named = [renames.get(str(p), str(p)) if i == 0 else p for i, p in enumerate(loc)]
-        field = ".".join(part for part in (where, _path(named)) if part)
-        raise MappingError(field or "order", error["msg"]) from None
-
-
-def _required(value: T | None, field: str) -> T:
-    if value is None or (isinstance(value, str) and not value.strip()):
-        raise MappingError(field, "missing")
-    return value
-
-
 def _money(amount: Decimal, currency: str, field: str) -> Money:
     return _build(Money, field, {"currency": "currencyCode"}, amount=amount, currency=currency)
 
@@ -394,3 +353,7 @@ def _full_name(first: str | None, last: str | None, whole: str | None = None) ->
     check then holds the order for a name rather than losing it here)."""
     joined = " ".join(p.strip() for p in (first, last) if p and p.strip())
     return joined or (whole or "").strip()
+
+
+def _parse_payload(shape: type[M], payload: Mapping[str, Any]) -> M:
+    return parse_shape(shape, payload, whole="payload")

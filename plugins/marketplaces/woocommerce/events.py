@@ -21,9 +21,9 @@ from pydantic import TypeAdapter, ValidationError
 
 from hub.domain.messages import ChannelEvent, ChannelEventKind, MappingProblem
 from hub.errors import PermanentError
+from hub.mapping import MappingError
 from plugins.marketplaces.woocommerce.mapping import (
     MARKETPLACE,
-    MappingError,
     order_from_wc,
     order_id,
 )

@@ -29,23 +29,17 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from hub.domain.address import Address, Contact
-from hub.domain.messages import MappingProblem
 from hub.domain.money import Money
 from hub.domain.order import Order, OrderLine
 from hub.domain.status import PaymentStatus
-from hub.errors import PermanentError
+from hub.mapping import MappingError
+from hub.mapping import build_model as _build
+from hub.mapping import parse_shape as _parse
+from hub.mapping import required as _required
 from plugins.marketplaces.woocommerce.settings import StatusMeaning, WooCommerceSettings
 from plugins.marketplaces.woocommerce.shapes import WcAddress, WcMeta, WcOrder
 
 MARKETPLACE = "woocommerce"
-
-
-class MappingError(PermanentError):
-    """A WooCommerce payload that cannot become an Order; ``problem`` names the field."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.problem = MappingProblem(field=field, message=message)
 
 
 def order_id(value: object) -> str | None:
@@ -247,39 +241,6 @@ _ADDRESS_FIELDS = {
 }
 _TRUE = frozenset({"1", "yes", "true", "on"})
 _DATETIME: TypeAdapter[datetime] = TypeAdapter(datetime)
-
-
-def _path(loc: Sequence[int | str]) -> str:
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
-
-
-def _parse(shape: type[M], payload: Mapping[str, Any]) -> M:
-    try:
-        return shape.model_validate(payload)
-    except ValidationError as exc:
-        error = exc.errors()[0]
-        raise MappingError(_path(error["loc"]) or "order", error["msg"]) from None
-
-
-def _build(model: type[M], where: str, renames: Mapping[str, str], **values: object) -> M:
-    """Build a hub model; its validation error names the WooCommerce field it came from."""
-    try:
-        return model(**values)
-    except ValidationError as exc:
-        error = exc.errors()[0]
-        loc = error["loc"] or ("",)  # an error of the whole model is named by renames[""]
-        named = [renames.get(str(p), str(p)) if i == 0 else p for i, p in enumerate(loc)]
-        field = ".".join(part for part in (where, _path(named)) if part)
-        raise MappingError(field or "order", error["msg"]) from None
-
-
-def _required(value: T | None, field: str) -> T:
-    if value is None or (isinstance(value, str) and not value.strip()):
-        raise MappingError(field, "missing")
-    return value
 
 
 def _money(amount: Decimal, currency: str, field: str) -> Money:
