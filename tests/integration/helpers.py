@@ -42,3 +42,12 @@ async def wait_for_visibility(client: Client, query: str, timeout: float = 20) -
 async def history_length(client: Client, workflow_id: str) -> int:
     history = await client.get_workflow_handle(workflow_id).fetch_history()
     return len(history.events)
+
+
+async def wait_until(predicate: Callable[[], bool], *, what: str, timeout: float = 60) -> None:
+    """Poll a plain predicate (e.g. a plugin's ledger) until it holds."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no {what} within {timeout} s")
+        await asyncio.sleep(0.05)

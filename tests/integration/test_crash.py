@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import sys
-import time
+from typing import Any
 
 import pytest
 
@@ -22,7 +22,7 @@ from hub.temporal import build_worker
 from hub.workflows.order import OrderWorkflow
 from plugins.carriers.sandbox import SandboxCarrier
 from tests.conftest import ROOT, hub_runtime
-from tests.integration.helpers import wait_for_state
+from tests.integration.helpers import wait_for_state, wait_until
 from tests.integration.test_durability import VALID_ONLY
 
 pytestmark = pytest.mark.integration
@@ -37,28 +37,15 @@ async def test_worker_killed_mid_label_purchase_buys_one_label(hub_settings, hon
     async with hub_runtime(settings, worker=False) as rt:
         carrier = rt.host.plugin(Family.CARRIERS, "sandbox")
         assert isinstance(carrier, SandboxCarrier)
-        env = {
-            **rt.env(),
-            "HUB_CARRIERS__SANDBOX__LABEL_LATENCY_SECONDS": str(LATENCY_SECONDS),
-            "HUB_CARRIERS__SANDBOX__HONOUR_IDEMPOTENCY_KEY": str(honours_key).lower(),
-            "HUB_CARRIERS__SANDBOX__CLOCK_SPEED": "400000",
-        }
-        doomed = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "hub.cli",
-            "worker",
-            cwd=ROOT,
-            env=env,
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.DEVNULL,
+        wid = await _order_whose_worker_dies_mid_purchase(
+            rt,
+            carrier,
+            {
+                "HUB_CARRIERS__SANDBOX__LABEL_LATENCY_SECONDS": str(LATENCY_SECONDS),
+                "HUB_CARRIERS__SANDBOX__HONOUR_IDEMPOTENCY_KEY": str(honours_key).lower(),
+                "HUB_CARRIERS__SANDBOX__CLOCK_SPEED": "400000",
+            },
         )
-        try:
-            (wid,) = await rt.place(1)
-            await _until(lambda: bool(carrier.charges()), timeout=60, what="a label charge")
-        finally:
-            doomed.send_signal(signal.SIGKILL)
-            await doomed.wait()
         assert len(carrier.charges()) == 1
 
         async with build_worker(rt.client, rt.settings, rt.host):
@@ -90,12 +77,28 @@ async def _label_attempts(handle) -> int:
     )
 
 
-async def _until(predicate, *, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"no {what} within {timeout} s")
-        await asyncio.sleep(0.1)
+async def _order_whose_worker_dies_mid_purchase(
+    rt: Any, carrier: SandboxCarrier, sandbox_env: dict[str, str]
+) -> str:
+    """Place one order with a real `hub worker` process as the only worker, and SIGKILL it
+    once the carrier has charged for the label but before it answers."""
+    doomed = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "hub.cli",
+        "worker",
+        cwd=ROOT,
+        env={**rt.env(), **sandbox_env},
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    try:
+        (wid,) = await rt.place(1)
+        await wait_until(lambda: bool(carrier.charges()), what="label charge")
+    finally:
+        doomed.send_signal(signal.SIGKILL)
+        await doomed.wait()
+    return str(wid)
 
 
 async def test_a_carrier_that_can_neither_dedupe_nor_look_up_holds_instead_of_buying_again(
@@ -108,29 +111,16 @@ async def test_a_carrier_that_can_neither_dedupe_nor_look_up_holds_instead_of_bu
     async with hub_runtime(settings, worker=False) as rt:
         carrier = rt.host.plugin(Family.CARRIERS, "sandbox")
         assert isinstance(carrier, SandboxCarrier) and not carrier.capabilities
-        env = {
-            **rt.env(),
-            "HUB_CARRIERS__SANDBOX__LABEL_LATENCY_SECONDS": str(LATENCY_SECONDS),
-            "HUB_CARRIERS__SANDBOX__HONOUR_IDEMPOTENCY_KEY": "false",
-            "HUB_CARRIERS__SANDBOX__LABEL_LOOKUP": "false",
-            "HUB_CARRIERS__SANDBOX__CLOCK_SPEED": "400000",
-        }
-        doomed = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "hub.cli",
-            "worker",
-            cwd=ROOT,
-            env=env,
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.DEVNULL,
+        wid = await _order_whose_worker_dies_mid_purchase(
+            rt,
+            carrier,
+            {
+                "HUB_CARRIERS__SANDBOX__LABEL_LATENCY_SECONDS": str(LATENCY_SECONDS),
+                "HUB_CARRIERS__SANDBOX__HONOUR_IDEMPOTENCY_KEY": "false",
+                "HUB_CARRIERS__SANDBOX__LABEL_LOOKUP": "false",
+                "HUB_CARRIERS__SANDBOX__CLOCK_SPEED": "400000",
+            },
         )
-        try:
-            (wid,) = await rt.place(1)
-            await _until(lambda: bool(carrier.charges()), timeout=60, what="a label charge")
-        finally:
-            doomed.send_signal(signal.SIGKILL)
-            await doomed.wait()
 
         async with build_worker(rt.client, rt.settings, rt.host):
             state = await wait_for_state(

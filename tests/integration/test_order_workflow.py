@@ -23,7 +23,12 @@ from plugins.marketplaces.sandbox import SandboxMarketplace
 from plugins.marketplaces.sandbox.geography import COUNTRIES
 from plugins.marketplaces.sandbox.signing import ORDERS_CANCELLED
 from tests.conftest import hub_runtime
-from tests.integration.helpers import history_length, wait_for_state, wait_for_visibility
+from tests.integration.helpers import (
+    history_length,
+    wait_for_state,
+    wait_for_visibility,
+    wait_until,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -355,10 +360,7 @@ async def test_cancel_after_the_label_was_bought_voids_it(hub_settings):
         carrier = rt.host.plugin(Family.CARRIERS, "sandbox")
         (wid,) = await rt.place(1)
         await wait_for_state(rt.client, wid, lambda s: s.stage is OrderStage.LABELLING)
-        deadline = asyncio.get_running_loop().time() + 30
-        while not carrier.charges():  # type: ignore[attr-defined]
-            assert asyncio.get_running_loop().time() < deadline, "no label was bought"
-            await asyncio.sleep(0.05)
+        await wait_until(lambda: bool(carrier.charges()), what="label purchase")  # type: ignore[attr-defined]
         handle = rt.client.get_workflow_handle_for(OrderWorkflow.run, wid)
         await handle.signal(OrderWorkflow.cancel, CancelRequest(reason="customer changed mind"))
         final = await handle.result()
@@ -375,10 +377,7 @@ async def test_cancel_after_the_parcel_was_scanned_says_the_label_needs_a_claim(
     async with hub_runtime(hub_settings(**VALID_ONLY, carriers={"sandbox": scanned_fast})) as rt:
         carrier = rt.host.plugin(Family.CARRIERS, "sandbox")
         (wid,) = await rt.place(1)
-        deadline = asyncio.get_running_loop().time() + 30
-        while not carrier.charges():  # type: ignore[attr-defined]
-            assert asyncio.get_running_loop().time() < deadline, "no label was bought"
-            await asyncio.sleep(0.05)
+        await wait_until(lambda: bool(carrier.charges()), what="label purchase")  # type: ignore[attr-defined]
         handle = rt.client.get_workflow_handle_for(OrderWorkflow.run, wid)
         await handle.signal(OrderWorkflow.cancel, CancelRequest(reason="customer changed mind"))
         final = await handle.result()

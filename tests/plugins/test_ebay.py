@@ -4,7 +4,6 @@ plugin against a respx-mocked eBay (a small stateful fake that keeps shipping fu
 from __future__ import annotations
 
 import base64
-import copy
 import json
 import logging
 import re
@@ -49,6 +48,7 @@ from plugins.marketplaces.ebay.mapping import (
 )
 from plugins.marketplaces.ebay.paging import Cursor, decode_token, read_page, resumed
 from tests.contract.marketplace import MarketplaceContract
+from tests.contract.payloads import JSON, mutated
 
 FIXTURES = Path(__file__).parent / "fixtures" / "ebay"
 API = "https://api.ebay.com"
@@ -826,44 +826,6 @@ class TestEbayContract(MarketplaceContract):
 
 
 # =========================================================================== properties
-
-JSON = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=12),
-    lambda inner: (
-        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3)
-    ),
-    max_leaves=8,
-)
-
-
-def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    found = [prefix] if prefix else []
-    if isinstance(value, dict):
-        for key, inner in value.items():
-            found += _paths(inner, (*prefix, key))
-    elif isinstance(value, list):
-        for i, inner in enumerate(value):
-            found += _paths(inner, (*prefix, i))
-    return found
-
-
-@st.composite
-def mutated(draw: st.DrawFn, fixture: Any) -> Any:
-    """The payload with one to four fields deleted or replaced by any JSON."""
-    payload = copy.deepcopy(fixture)
-    for _ in range(draw(st.integers(1, 4))):
-        paths = _paths(payload)
-        if not paths:
-            break
-        *parent_path, last = draw(st.sampled_from(paths))
-        parent = payload
-        for part in parent_path:
-            parent = parent[part]
-        if isinstance(parent, dict) and draw(st.booleans()):
-            del parent[last]
-        else:
-            parent[last] = draw(JSON)
-    return payload
 
 
 SAMPLES = [

@@ -45,6 +45,7 @@ from plugins.marketplaces.shopify.mapping import (
 from plugins.marketplaces.shopify.plugin import orders_search
 from plugins.marketplaces.shopify.webhooks import sign
 from tests.contract.marketplace import MarketplaceContract
+from tests.contract.payloads import JSON, mutated
 
 FIXTURES = Path(__file__).parent / "fixtures" / "shopify"
 SHOP = "jsmith.myshopify.com"
@@ -935,44 +936,6 @@ class TestShopifyContract(MarketplaceContract):
 
 
 # =========================================================================== properties
-
-JSON = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=12),
-    lambda inner: (
-        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3)
-    ),
-    max_leaves=8,
-)
-
-
-def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    found = [prefix] if prefix else []
-    if isinstance(value, dict):
-        for key, inner in value.items():
-            found += _paths(inner, (*prefix, key))
-    elif isinstance(value, list):
-        for i, inner in enumerate(value):
-            found += _paths(inner, (*prefix, i))
-    return found
-
-
-@st.composite
-def mutated(draw: st.DrawFn, fixture: Any) -> Any:
-    """The documented payload with one to four fields deleted or replaced by any JSON."""
-    payload = copy.deepcopy(fixture)
-    for _ in range(draw(st.integers(1, 4))):
-        paths = _paths(payload)
-        if not paths:
-            break
-        *parent_path, last = draw(st.sampled_from(paths))
-        parent = payload
-        for part in parent_path:
-            parent = parent[part]
-        if isinstance(parent, dict) and draw(st.booleans()):
-            del parent[last]
-        else:
-            parent[last] = draw(JSON)
-    return payload
 
 
 REST_SAMPLE = load("webhook_orders_create.json")

@@ -59,6 +59,7 @@ from plugins.marketplaces.woocommerce.polling import (
 )
 from plugins.marketplaces.woocommerce.webhooks import sign
 from tests.contract.marketplace import MarketplaceContract
+from tests.contract.payloads import JSON, mutated
 
 FIXTURES = Path(__file__).parent / "fixtures" / "woocommerce"
 STORE = "https://shop.example.com"
@@ -980,44 +981,6 @@ class TestWooCommerceContract(MarketplaceContract):
 
 
 # =========================================================================== properties
-
-JSON = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=12),
-    lambda inner: (
-        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3)
-    ),
-    max_leaves=8,
-)
-
-
-def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    found = [prefix] if prefix else []
-    if isinstance(value, dict):
-        for key, inner in value.items():
-            found += _paths(inner, (*prefix, key))
-    elif isinstance(value, list):
-        for i, inner in enumerate(value):
-            found += _paths(inner, (*prefix, i))
-    return found
-
-
-@st.composite
-def mutated(draw: st.DrawFn, fixture: Any) -> Any:
-    """The documented payload with one to four fields deleted or replaced by any JSON."""
-    payload = copy.deepcopy(fixture)
-    for _ in range(draw(st.integers(1, 4))):
-        paths = _paths(payload)
-        if not paths:
-            break
-        *parent_path, last = draw(st.sampled_from(paths))
-        parent = payload
-        for part in parent_path:
-            parent = parent[part]
-        if isinstance(parent, dict) and draw(st.booleans()):
-            del parent[last]
-        else:
-            parent[last] = draw(JSON)
-    return payload
 
 
 SAMPLES = [load("order_processing.json"), order(1022), order(1026), load("order_docs_example.json")]

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hmac
 import json
-from datetime import UTC, datetime, time
+from datetime import datetime, time
 
 from hub.domain.tracking import TrackingEvent, TrackingStatus
 from hub.errors import InvalidSignatureError, PermanentError
@@ -61,7 +61,9 @@ def parse_track_alert(body: bytes) -> TrackingEvent:
         description=_text(status, "description"),
         location=_location(payload.get("activityLocation")),
         occurred_at=occurred,
-        estimated_delivery=_safe_date(_text(payload, "scheduledDeliveryDate")),
+        estimated_delivery=ups_datetime(
+            _text(payload, "scheduledDeliveryDate"), None, default=time(23, 59, 59)
+        ),
     )
 
 
@@ -73,26 +75,16 @@ def _status(kind: str, code: str) -> TrackingStatus:
 
 
 def _moment(payload: dict[str, object]) -> datetime | None:
-    gmt = _safe(_text(payload, "gmtActivityDate"), _text(payload, "gmtActivityTime"))
+    midnight = time(0, 0, 0)
+    gmt = ups_datetime(
+        _text(payload, "gmtActivityDate"), _text(payload, "gmtActivityTime"), default=midnight
+    )
     if gmt is not None:
         return gmt
     # Local time of an unknown zone: read as UTC rather than drop the event.
-    return _safe(_text(payload, "localActivityDate"), _text(payload, "localActivityTime"))
-
-
-def _safe(day: str, clock: str) -> datetime | None:
-    try:
-        moment = ups_datetime(day or None, clock or None, default=time(0, 0, 0))
-    except ValueError:
-        return None
-    return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
-
-
-def _safe_date(day: str) -> datetime | None:
-    try:
-        return ups_datetime(day or None, None, default=time(23, 59, 59))
-    except ValueError:
-        return None
+    return ups_datetime(
+        _text(payload, "localActivityDate"), _text(payload, "localActivityTime"), default=midnight
+    )
 
 
 def _text(mapping: dict[str, object], key: str) -> str:
