@@ -16,13 +16,19 @@ GOTHENBURG = Address(
 SARA = Contact(name="Sara Lind", email="sara.lind@example.com", phone="+46 31 123 45 67")
 
 
-async def run_order(rt: Any, *, to: Address = GOTHENBURG, customer: Contact = SARA) -> OrderState:
-    """A sandbox order placed at the channel, sent to `to`, run to its end (at most 90 s)."""
+async def place_order(rt: Any, *, to: Address = GOTHENBURG, customer: Contact = SARA) -> str:
+    """A sandbox order placed at the channel, sent to `to`; its workflow id."""
     (request,) = await rt.host.simulate_orders("sandbox", 1)
     (event,) = await rt.host.parse_webhook("sandbox", request)
     order = event.order.model_copy(update={"shipping_address": to, "customer": customer})
     assert await rt.intake.submit(order) is IntakeOutcome.STARTED
-    handle = rt.client.get_workflow_handle_for(OrderWorkflow.run, order.workflow_id)
+    return order.workflow_id
+
+
+async def run_order(rt: Any, *, to: Address = GOTHENBURG, customer: Contact = SARA) -> OrderState:
+    """A sandbox order placed at the channel, sent to `to`, run to its end (at most 90 s)."""
+    workflow_id = await place_order(rt, to=to, customer=customer)
+    handle = rt.client.get_workflow_handle_for(OrderWorkflow.run, workflow_id)
     try:
         return await asyncio.wait_for(handle.result(), timeout=90)
     except TimeoutError:

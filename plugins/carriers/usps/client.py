@@ -12,6 +12,8 @@
 - Errors: Labels/Prices/Tracking ``ErrorMessage`` ``{"apiVersion", "error": {"code",
   "message", "errors": [{"code", "title", "detail", "source": {"parameter"}}]}}``; 429 (with
   ``Retry-After``) and 5xx are transient, other 4xx permanent (:func:`hub.http.check`).
+- Subscriptions - Tracking: ``POST /subscriptions-tracking/v3/subscriptions``; a 400 that
+  names a live ``subscriptionId`` is a refused duplicate, not a failure (:mod:`.subscriptions`).
 - Quota: USPS counts an app's calls per hour across all APIs (429 "exceeded quota limit");
   a :class:`hub.http.RateLimiter` bucket spends the configured hourly quota evenly.
 """
@@ -30,6 +32,7 @@ from hub.http import RateLimiter, TokenCache, check, default_message, new_client
 from plugins.carriers.usps.mapping import error_message, payment_authorization_body, validated
 from plugins.carriers.usps.schemas import PaymentAuthorization, TokenAnswer
 from plugins.carriers.usps.settings import UspsSettings
+from plugins.carriers.usps.subscriptions import SUBSCRIPTIONS_PATH, created_id, duplicate_of
 
 log = logging.getLogger(__name__)
 
@@ -130,6 +133,19 @@ class UspsClient:
         if response.status_code == 404:
             return None
         return _json(check(response, action, usps_message), action)
+
+    async def subscribe_tracking(self, body: dict[str, Any]) -> tuple[str, bool]:
+        """Create the tracking subscription: its id, and whether USPS already had it live."""
+        action = "USPS tracking subscription"
+        response = await self._call("POST", SUBSCRIPTIONS_PATH, action=action, json=body)
+        if response.status_code == 400:
+            live = duplicate_of(response.text)
+            if live is not None:
+                return live, True
+        subscription_id = created_id(_json(check(response, action, usps_message), action))
+        if subscription_id is None:
+            raise PermanentError(f"{action}: USPS answered without a subscriptionId")
+        return subscription_id, False
 
     # ------------------------------------------------------------------ plumbing
 

@@ -6,13 +6,16 @@
   multi-parcel shipment needs ZPL (labels concatenate into the one document the hub keeps);
   if USPS refuses a later parcel for good, the labels already bought are cancelled.
 - Voids: ``DELETE /labels/v3/label/{trackingNumber}`` per tracking number.
-- Tracking: ``GET /tracking/v3/tracking/{trackingNumber}?expand=DETAIL``.
+- Tracking: ``GET /tracking/v3/tracking/{trackingNumber}?expand=DETAIL``; with
+  ``tracking_webhook_url`` set, USPS also pushes updates (signed ``X-HMAC``) to the hub's
+  ``/webhooks/carriers/usps``: the MID is subscribed once, after the first label.
 References per request and answer: see :mod:`.mapping`, :mod:`.labels`, :mod:`.tracking`,
-:mod:`.client`.
+:mod:`.subscriptions`, :mod:`.push`, :mod:`.client`.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import UTC, datetime
 
@@ -25,13 +28,17 @@ from hub.domain.messages import (
     TrackRequest,
     VoidRequest,
     VoidResult,
+    WebhookRequest,
 )
-from hub.errors import AmbiguousOutcomeError, PermanentError
+from hub.errors import AmbiguousOutcomeError, HubError, PermanentError
 from hub.hookspecs import hookimpl
 from hub.plugin import Family, HubPlugin, PluginRuntime
-from plugins.carriers.usps import labels, mapping, tracking
+from plugins.carriers.usps import labels, mapping, subscriptions, tracking
 from plugins.carriers.usps.client import UspsClient
+from plugins.carriers.usps.push import parse_push, verified_envelope
 from plugins.carriers.usps.settings import UspsSettings
+
+SUBSCRIPTION_FILE = "tracking_subscription.json"
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +55,7 @@ class UspsCarrier(HubPlugin[UspsSettings]):
     def __init__(self, settings: UspsSettings, runtime: PluginRuntime) -> None:
         super().__init__(settings, runtime)
         self.client = UspsClient(settings)
+        self._subscribing = asyncio.Lock()
 
     async def aclose(self) -> None:
         await self.client.aclose()
@@ -88,7 +96,39 @@ class UspsCarrier(HubPlugin[UspsSettings]):
                 bought[-1].metadata.trackingNumber,
                 request.shipment_id,
             )
-        return labels.purchased_label(request, bought, label_format, datetime.now(UTC))
+        purchased = labels.purchased_label(request, bought, label_format, datetime.now(UTC))
+        await self._ensure_subscription()
+        return purchased
+
+    async def _ensure_subscription(self) -> None:
+        """Best effort, once per MID, URL and secret: without a subscription the hub polls."""
+        if not self.settings.tracking_webhook_url:
+            return
+        wanted = subscriptions.fingerprint(self.settings)
+        record = self.state_dir / SUBSCRIPTION_FILE
+        async with self._subscribing:
+            known = subscriptions.loads(record.read_text()) if record.exists() else None
+            if known is not None and known.fingerprint == wanted:
+                return
+            try:
+                sub_id, live = await self.client.subscribe_tracking(
+                    subscriptions.subscription_body(self.settings)
+                )
+            except HubError as exc:
+                log.warning("USPS tracking subscription failed; polling instead: %s", exc)
+                return
+            if live:
+                log.warning(
+                    "USPS already has tracking subscription %s for this listener URL; the hub "
+                    "uses it. If tracking_webhook_secret changed since it was made, delete it "
+                    "(DELETE %s/%s) so the next label subscribes with the new secret",
+                    sub_id,
+                    subscriptions.SUBSCRIPTIONS_PATH,
+                    sub_id,
+                )
+            record.parent.mkdir(parents=True, exist_ok=True)
+            record.write_text(subscriptions.dumps(subscriptions.Subscription(sub_id, wanted)))
+            log.info("USPS pushes tracking of MID %s (subscription %s)", self.settings.mid, sub_id)
 
     async def _cancel_partial(self, bought: list[labels.BoughtLabel], shipment_id: str) -> None:
         """A later parcel was refused for good: cancel the labels already bought for the
@@ -111,6 +151,14 @@ class UspsCarrier(HubPlugin[UspsSettings]):
             else:
                 results.append(mapping.void_result(number, outcome.payload))
         return mapping.combine_voids(results)
+
+    @hookimpl
+    async def carrier_parse_tracking_webhook(self, request: WebhookRequest) -> TrackingUpdate:
+        secret = self.settings.tracking_webhook_secret
+        envelope = verified_envelope(
+            request.headers, request.body, secret.get_secret_value() if secret else None
+        )
+        return parse_push(envelope)
 
     @hookimpl
     async def carrier_track(self, request: TrackRequest) -> TrackingUpdate:

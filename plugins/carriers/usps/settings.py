@@ -8,9 +8,11 @@ is ``https://apis.usps.com``. Field names of the payment roles follow Payments 3
 
 from __future__ import annotations
 
+import re
 from typing import Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 
 from hub.domain.shipment import LabelFormat
 from hub.plugin import PluginSettings
@@ -18,6 +20,9 @@ from plugins.carriers.usps.services import MailClass
 
 _MID = r"^(\d{6}|\d{9})$"
 """Payments 3.0 ``MID`` / ``ManifestMID``: six or nine digits."""
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+MIN_WEBHOOK_SECRET = 32
+"""Subscriptions - Tracking refuses a ``secret`` shorter than 32 characters."""
 
 
 class UspsSettings(PluginSettings):
@@ -57,6 +62,15 @@ class UspsSettings(PluginSettings):
     label_size: Literal["4X6LABEL", "4X5LABEL", "4X4LABEL", "6X4LABEL"] = "4X6LABEL"
     """Labels ``labelType`` (2x7 is left out: USPS cannot render it as ZPL)."""
 
+    tracking_webhook_url: str | None = None
+    """The hub's public ``/webhooks/carriers/usps`` URL (https). Set, the label owner's MID is
+    subscribed once (Subscriptions - Tracking) and USPS pushes every tracking update there,
+    signed with ``tracking_webhook_secret``; the hub still polls, at its usual pace."""
+    tracking_webhook_secret: SecretStr | None = None
+    """At least 32 characters; USPS signs each push with it (``X-HMAC``)."""
+    tracking_webhook_email: str | None = None
+    """Who USPS tells when it suspends or deletes the subscription (``adminNotification``)."""
+
     requests_per_hour: int = Field(default=60, gt=0)
     """The app's USPS quota (all APIs, token calls included). New apps get about 60 an hour;
     raise it here once USPS has raised the app's quota."""
@@ -68,6 +82,37 @@ class UspsSettings(PluginSettings):
         if self.account_type == "PERMIT" and not (self.permit_number and self.permit_zip):
             raise ValueError(
                 "permit_number and permit_zip are required when account_type is PERMIT"
+            )
+        return self
+
+    @field_validator("tracking_webhook_url")
+    @classmethod
+    def _https(cls, value: str | None) -> str | None:
+        if value is not None and (urlsplit(value).scheme != "https" or not urlsplit(value).netloc):
+            raise ValueError("USPS pushes to https URLs only")
+        return value
+
+    @field_validator("tracking_webhook_secret")
+    @classmethod
+    def _long_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < MIN_WEBHOOK_SECRET:
+            raise ValueError(f"USPS needs a secret of at least {MIN_WEBHOOK_SECRET} characters")
+        return value
+
+    @field_validator("tracking_webhook_email")
+    @classmethod
+    def _email(cls, value: str | None) -> str | None:
+        if value is not None and not _EMAIL.fullmatch(value):
+            raise ValueError("not an e-mail address")
+        return value
+
+    @model_validator(mode="after")
+    def _webhook_complete(self) -> UspsSettings:
+        if self.tracking_webhook_url and not (
+            self.tracking_webhook_secret and self.tracking_webhook_email
+        ):
+            raise ValueError(
+                "tracking_webhook_url needs tracking_webhook_secret and tracking_webhook_email"
             )
         return self
 
