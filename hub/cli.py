@@ -251,7 +251,7 @@ async def orders_list(stage: str | None, attention: bool, limit: int) -> None:
 @_async
 async def orders_show(order_id: str) -> None:
     state = await _handle(await connect(_settings()), order_id).query(OrderWorkflow.status)
-    click.echo(_describe(state))
+    click.echo(describe_order(state))
 
 
 @orders.command("fix-address")
@@ -332,7 +332,7 @@ async def _update(order_id: str, send: Callable[[Any], Awaitable[str]]) -> None:
         raise click.ClickException(f"refused: {getattr(cause, 'message', cause)}") from None
 
 
-def _describe(state: OrderState) -> str:
+def describe_order(state: OrderState) -> str:
     order = state.order
     lines = [
         f"order     {order.key}",
@@ -357,6 +357,8 @@ def _describe(state: OrderState) -> str:
             lines.append(
                 f"  label   {shipment.label.tracking_number} {shipment.label.document.uri}"
             )
+            for paper in shipment.label.papers:
+                lines.append(f"  papers  {paper.kind.value} {paper.document.uri}")
         if shipment.tracking_status.value != "unknown":
             lines.append(f"  tracking {shipment.tracking_status.value}")
     for timing in state.stage_log:

@@ -44,7 +44,14 @@ from hub.domain.messages import (
     VoidResult,
 )
 from hub.domain.money import Money
-from hub.domain.shipment import CarrierChoice, Label, LabelFormat, PackagingChoice, ShipmentLine
+from hub.domain.shipment import (
+    CarrierChoice,
+    Label,
+    LabelFormat,
+    PackagingChoice,
+    ShipmentLine,
+    ShippingPaper,
+)
 from hub.errors import AmbiguousOutcomeError, PermanentError
 from hub.host import PluginHost
 from hub.plugin import Family
@@ -373,11 +380,22 @@ class OrderActivities:
         )
 
     def _store(self, carrier: str, key: str, purchased: PurchasedLabel) -> Label:
-        doc = purchased.document
+        doc, number = purchased.document, purchased.tracking_numbers[0]
         ref = self._documents.put(
             doc.content,
-            name=f"label-{carrier}-{purchased.tracking_numbers[0]}",
+            name=f"label-{carrier}-{number}",
             media_type=MEDIA_TYPES[doc.label_format.value],
+        )
+        papers = tuple(
+            ShippingPaper(
+                kind=paper.kind,
+                document=self._documents.put(
+                    paper.content,
+                    name=f"{paper.kind.value}-{carrier}-{number}-{index}",
+                    media_type=MEDIA_TYPES[paper.label_format.value],
+                ),
+            )
+            for index, paper in enumerate(purchased.papers)
         )
         return Label(
             carrier=carrier,
@@ -390,6 +408,7 @@ class OrderActivities:
             label_format=doc.label_format,
             created_at=purchased.created_at,
             tracking_url=purchased.tracking_url,
+            papers=papers,
         )
 
     @activity.defn(name=Activity.VOID_LABEL.value)

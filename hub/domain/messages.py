@@ -14,7 +14,7 @@ from hub.domain.address import Address, Contact
 from hub.domain.customs import Customs
 from hub.domain.money import Money
 from hub.domain.order import Order
-from hub.domain.shipment import Dimensions, LabelFormat, Parcel, ShipmentLine
+from hub.domain.shipment import Dimensions, DocumentKind, LabelFormat, Parcel, ShipmentLine
 from hub.domain.tracking import TrackingEvent
 
 _FROZEN = ConfigDict(frozen=True)
@@ -350,6 +350,16 @@ class LabelDocument(BaseModel):
     content: bytes
 
 
+class PaperDocument(BaseModel):
+    """A document the carrier made besides the label (customs declaration, invoice)."""
+
+    model_config = _FROZEN
+
+    kind: DocumentKind
+    label_format: LabelFormat
+    content: bytes
+
+
 class PurchasedLabel(BaseModel):
     """What a carrier hands back: the label bytes go to the document store, not history."""
 
@@ -362,6 +372,8 @@ class PurchasedLabel(BaseModel):
     document: LabelDocument
     tracking_url: str | None = None
     created_at: datetime
+    papers: tuple[PaperDocument, ...] = ()
+    """To print with the label: the parcel does not travel without them."""
 
 
 class LabelLookup(BaseModel):

@@ -60,6 +60,14 @@ class LabelFormat(StrEnum):
     PNG = "PNG"
 
 
+class DocumentKind(StrEnum):
+    """Papers that travel with a parcel besides its label."""
+
+    CUSTOMS_DECLARATION = "customs_declaration"
+    """CN22/CN23 or the carrier's own customs form."""
+    COMMERCIAL_INVOICE = "commercial_invoice"
+
+
 class DocumentRef(BaseModel):
     """Where a stored document lives. Documents never travel in workflow history (2 MB limit)."""
 
@@ -69,6 +77,15 @@ class DocumentRef(BaseModel):
     media_type: str
     sha256: str
     size_bytes: int
+
+
+class ShippingPaper(BaseModel):
+    """A stored document other than the label itself, and what it is."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: DocumentKind
+    document: DocumentRef
 
 
 class Label(BaseModel):
@@ -85,6 +102,8 @@ class Label(BaseModel):
     label_format: LabelFormat
     created_at: datetime
     tracking_url: str | None = None
+    papers: tuple[ShippingPaper, ...] = ()
+    """Documents to print and attach besides the label (e.g. a CN23 for customs)."""
 
     @property
     def tracking_number(self) -> str:

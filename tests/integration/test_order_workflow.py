@@ -10,8 +10,10 @@ import httpx
 import pytest
 from temporalio.client import WorkflowUpdateFailedError
 
+from hub.cli import describe_order
 from hub.domain.address import Address
 from hub.domain.holds import HoldCode
+from hub.domain.shipment import DocumentKind
 from hub.domain.status import FulfilmentStatus, OrderStage
 from hub.domain.tracking import TrackingStatus
 from hub.intake import IntakeOutcome
@@ -262,6 +264,14 @@ async def test_parcel_leaving_the_eu_ships_with_a_customs_declaration(hub_settin
 
         assert state.stage is OrderStage.COMPLETED, state.details
         assert all(s.label is not None for s in state.shipments)
+        # The carrier's CN23 is stored next to the label and shown to ops with it.
+        for shipment in state.shipments:
+            assert shipment.label is not None
+            (paper,) = shipment.label.papers
+            assert paper.kind is DocumentKind.CUSTOMS_DECLARATION
+            stored = Path(paper.document.uri.removeprefix("file://")).read_bytes()
+            assert stored.startswith(b"%PDF") and paper.document.size_bytes == len(stored)
+            assert f"papers  customs_declaration {paper.document.uri}" in describe_order(state)
 
 
 async def test_cancellation_from_the_channel_stops_the_order_and_releases_stock(

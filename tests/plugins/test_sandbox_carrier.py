@@ -4,6 +4,7 @@ over a real SQLite file, then through the hub's plugin host)."""
 from __future__ import annotations
 
 import itertools
+import sqlite3
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -29,7 +30,7 @@ from hub.domain.messages import (
     WebhookRequest,
 )
 from hub.domain.money import Money
-from hub.domain.shipment import Dimensions, LabelFormat, Parcel
+from hub.domain.shipment import Dimensions, DocumentKind, LabelFormat, Parcel
 from hub.domain.tracking import PROGRESS_RANK, TrackingEvent, TrackingStatus, advance
 from hub.errors import PermanentError
 from hub.host import PluginHost
@@ -625,3 +626,32 @@ def test_a_parcel_leaving_the_customs_union_needs_a_declaration(tmp_path):
     with pytest.raises(PermanentError, match="SBX-4006: customs"):
         carrier.carrier_buy_label(undeclared)
     assert carrier.charges() == []
+
+
+def test_a_label_abroad_comes_with_its_cn23_and_a_label_at_home_without(tmp_path):
+    carrier = make_carrier(tmp_path)
+    abroad = carrier.carrier_buy_label(label_request(destination="US"))
+    (cn23,) = abroad.papers
+    assert cn23.kind is DocumentKind.CUSTOMS_DECLARATION
+    assert cn23.label_format is LabelFormat.PDF and cn23.content.startswith(b"%PDF")
+    for printed in (b"CN 23", b"Organic cotton T-shirt", b"610910", b"PT", b"49.90 EUR", b"DAP"):
+        assert printed in cn23.content, printed
+    assert abroad.tracking_numbers[0].encode() in cn23.content
+    # The same key gets the same papers back, from the store.
+    assert carrier.carrier_buy_label(label_request(destination="US")).papers == abroad.papers
+    home = carrier.carrier_buy_label(label_request("label:other", destination="FR"))
+    assert home.papers == ()
+
+
+def test_a_store_from_before_papers_is_upgraded_in_place(tmp_path):
+    carrier = make_carrier(tmp_path)
+    path = carrier.store.path
+    with sqlite3.connect(path) as conn:  # the version 1 file: no papers table
+        conn.execute("DROP TABLE papers")
+        conn.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+    reopened = make_carrier(tmp_path)
+    label = reopened.carrier_buy_label(label_request(destination="US"))
+    assert len(label.papers) == 1
+    with sqlite3.connect(path) as conn:
+        (version,) = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    assert version == "2"

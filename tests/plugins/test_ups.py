@@ -31,12 +31,12 @@ from hub.domain.messages import (
     VoidRequest,
 )
 from hub.domain.money import Money
-from hub.domain.shipment import Dimensions, LabelFormat, Parcel
+from hub.domain.shipment import Dimensions, DocumentKind, LabelFormat, Parcel
 from hub.domain.tracking import TrackingStatus
 from hub.errors import AmbiguousOutcomeError, PermanentError, TransientError
 from hub.host import PluginHost
 from hub.plugin import PluginRuntime
-from plugins.carriers.ups import CustomsDefaults, UpsCarrier, UpsSettings
+from plugins.carriers.ups import CustomsDefaults, UpsCarrier, UpsSettings, mapping
 from plugins.carriers.ups.client import trans_id_for
 from plugins.carriers.ups.mapping import (
     parse_rate_response,
@@ -375,6 +375,9 @@ async def test_buy_cross_border_label_in_zpl_with_customs(api, tmp_path):
     assert label.price == Money(amount=Decimal("42.80"), currency="EUR")
     assert label.document.label_format is LabelFormat.ZPL
     assert label.document.content.startswith(b"^XA") and b"^XZ" in label.document.content
+    (invoice,) = label.papers  # UPS's Form: the commercial invoice, to print with the label
+    assert invoice.kind is DocumentKind.COMMERCIAL_INVOICE
+    assert invoice.label_format is LabelFormat.PDF and invoice.content.startswith(b"%PDF")
 
     body = body_of(ship)["ShipmentRequest"]
     shipment = body["Shipment"]
@@ -914,3 +917,24 @@ class TestUpsContract(CarrierContract):
             return_value=httpx.Response(200, json=load("void_two_packages.json"))
         )
         return ups
+
+
+@pytest.mark.parametrize(
+    "image",
+    [
+        {"ImageFormat": {"Code": "PDF"}, "GraphicImage": "not base64!"},
+        {"ImageFormat": {"Code": "HTML"}, "GraphicImage": "PGh0bWw+"},
+    ],
+)
+def test_an_unreadable_invoice_is_left_out_never_the_label(image, caplog):
+    payload = load("ship_zpl_international.json")
+    payload["ShipmentResponse"]["ShipmentResults"]["Form"]["Image"] = image
+    label = mapping.parse_ship_response(
+        payload,
+        service_code="65",
+        label_format=LabelFormat.ZPL,
+        tracking_url="https://www.ups.com/track?tracknum={tracking_number}",
+        now=datetime(2026, 11, 23, tzinfo=UTC),
+    )
+    assert label.papers == () and label.tracking_numbers == ("1Z2220066790451232",)
+    assert "international forms left out" in caplog.text

@@ -20,6 +20,7 @@ from hub.domain.customs import needs_customs
 from hub.domain.messages import (
     LabelLookup,
     LabelRequest,
+    PaperDocument,
     PurchasedLabel,
     Quote,
     RateRequest,
@@ -29,12 +30,13 @@ from hub.domain.messages import (
     VoidResult,
     WebhookRequest,
 )
-from hub.domain.shipment import LabelFormat
+from hub.domain.shipment import DocumentKind, LabelFormat
 from hub.domain.tracking import TrackingEvent
 from hub.errors import InvalidSignatureError, PermanentError
 from hub.hookspecs import hookimpl
 from hub.plugin import Family, HubPlugin, PluginRuntime
 from plugins.carriers.sandbox import documents, rates, webhook
+from plugins.carriers.sandbox.customs_form import render_cn23
 from plugins.carriers.sandbox.settings import SandboxCarrierSettings
 from plugins.carriers.sandbox.store import Charge, LabelStore, StoredLabel, VoidOutcome
 from plugins.carriers.sandbox.timeline import Route, Scenarios, first_scan_at, timeline
@@ -125,6 +127,18 @@ class SandboxCarrier(HubPlugin[SandboxCarrierSettings]):
         zone = zone_of(request.ship_from.country, request.ship_to.country)
         numbers = tuple(new_tracking_number(service, zone) for _ in request.parcels)
         content = documents.contents(request, service.name, numbers)
+        papers: tuple[PaperDocument, ...] = ()
+        if request.customs is not None and needs_customs(
+            request.ship_from.country, request.ship_to.country
+        ):
+            cn23 = render_cn23(request, request.customs, numbers)
+            papers = (
+                PaperDocument(
+                    kind=DocumentKind.CUSTOMS_DECLARATION,
+                    label_format=LabelFormat.PDF,
+                    content=cn23,
+                ),
+            )
         return StoredLabel(
             idempotency_key=request.idempotency_key,
             request_sha256=fingerprint,
@@ -144,6 +158,7 @@ class SandboxCarrier(HubPlugin[SandboxCarrierSettings]):
             scenarios=self.scenarios,
             created_at=_now(),
             tracking_numbers=numbers,
+            papers=papers,
         )
 
     @hookimpl

@@ -18,14 +18,15 @@ from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
 
-from hub.domain.messages import LabelDocument, PurchasedLabel
+from hub.domain.messages import LabelDocument, PaperDocument, PurchasedLabel
 from hub.domain.money import Money
-from hub.domain.shipment import LabelFormat
+from hub.domain.shipment import DocumentKind, LabelFormat
 from hub.errors import TransientError
 from hub.sqlite import SqliteDatabase
 from plugins.carriers.sandbox.timeline import Route, Scenarios
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+"""2: papers (customs declarations) kept with their label."""
 
 _SCHEMA = [
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
@@ -60,6 +61,14 @@ _SCHEMA = [
         amount TEXT NOT NULL,
         currency TEXT NOT NULL,
         at TEXT NOT NULL)""",
+    # Documents besides the label (version 2): created if missing, so older files just gain it.
+    """CREATE TABLE IF NOT EXISTS papers (
+        label_id TEXT NOT NULL REFERENCES labels (label_id),
+        seq INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        label_format TEXT NOT NULL,
+        content BLOB NOT NULL,
+        PRIMARY KEY (label_id, seq))""",
 ]
 
 
@@ -80,6 +89,7 @@ class StoredLabel:
     created_at: datetime
     tracking_numbers: tuple[str, ...]
     voided_at: datetime | None = None
+    papers: tuple[PaperDocument, ...] = ()
 
     def purchased(self) -> PurchasedLabel:
         return PurchasedLabel(
@@ -89,6 +99,7 @@ class StoredLabel:
             price=self.price,
             document=LabelDocument(label_format=self.label_format, content=self.document),
             created_at=self.created_at,
+            papers=self.papers,
         )
 
 
@@ -120,7 +131,7 @@ class LabelStore:
             for statement in _SCHEMA:
                 conn.execute(statement)
             conn.execute(
-                "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
+                "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
             )
 
     # ----------------------------------------------------------------- purchases
@@ -158,6 +169,13 @@ class LabelStore:
             conn.executemany(
                 "INSERT INTO parcels VALUES (?, ?, ?)",
                 [(tn, label.label_id, seq) for seq, tn in enumerate(label.tracking_numbers)],
+            )
+            conn.executemany(
+                "INSERT INTO papers VALUES (?, ?, ?, ?, ?)",
+                [
+                    (label.label_id, seq, p.kind.value, p.label_format.value, p.content)
+                    for seq, p in enumerate(label.papers)
+                ],
             )
             _charge(conn, label.label_id, "label", label.price, label.created_at)
         return label
@@ -234,6 +252,9 @@ def _label_where(
     numbers = conn.execute(
         "SELECT tracking_number FROM parcels WHERE label_id = ? ORDER BY seq", (row["label_id"],)
     ).fetchall()
+    papers = conn.execute(
+        "SELECT * FROM papers WHERE label_id = ? ORDER BY seq", (row["label_id"],)
+    ).fetchall()
     return StoredLabel(
         idempotency_key=row["idempotency_key"],
         request_sha256=row["request_sha256"],
@@ -249,6 +270,14 @@ def _label_where(
         created_at=datetime.fromisoformat(row["created_at"]),
         tracking_numbers=tuple(n["tracking_number"] for n in numbers),
         voided_at=datetime.fromisoformat(row["voided_at"]) if row["voided_at"] else None,
+        papers=tuple(
+            PaperDocument(
+                kind=DocumentKind(p["kind"]),
+                label_format=LabelFormat(p["label_format"]),
+                content=bytes(p["content"]),
+            )
+            for p in papers
+        ),
     )
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import logging
 import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
@@ -28,13 +29,21 @@ from typing import Any
 import phonenumbers
 
 from hub.domain.address import Address
-from hub.domain.messages import LabelRequest, PurchasedLabel, Quote, RateRequest, VoidResult
+from hub.domain.messages import (
+    LabelRequest,
+    PaperDocument,
+    PurchasedLabel,
+    Quote,
+    RateRequest,
+    VoidResult,
+)
 from hub.domain.money import Money
-from hub.domain.shipment import LabelFormat, Parcel
+from hub.domain.shipment import DocumentKind, LabelFormat, Parcel
 from hub.errors import PermanentError
 from plugins.carriers.ups import labels
 from plugins.carriers.ups.customs import CustomsDeclaration, international_forms
 from plugins.carriers.ups.schemas import (
+    FormModel,
     NegotiatedChargesModel,
     RatedShipmentModel,
     RateEnvelopeModel,
@@ -53,6 +62,8 @@ from plugins.carriers.ups.services import (
     service_name,
 )
 from plugins.carriers.ups.settings import UpsSettings
+
+log = logging.getLogger(__name__)
 
 BILL_SHIPPER = "01"
 """PaymentInformation.ShipmentCharge.Type: 01 transportation, 02 duties and taxes."""
@@ -456,7 +467,33 @@ def parse_ship_response(
         document=labels.build_document(parts, label_format),
         tracking_url=tracking_url.format(tracking_number=tracking_numbers[0]),
         created_at=now,
+        papers=invoice_papers(results.Form),
     )
+
+
+FORM_FORMATS = {"PDF": LabelFormat.PDF, "PNG": LabelFormat.PNG}
+"""``Form.Image.ImageFormat.Code``: "PDF = pdf, PNG = png" (Shipping.yaml)."""
+
+
+def invoice_papers(form: FormModel | None) -> tuple[PaperDocument, ...]:
+    """The commercial invoice UPS filled in from ``InternationalForms``, to print with the
+    label. The label is bought and billed whatever the form holds: an unreadable form is logged
+    and left out (it can be fetched again by its ``FormGroupId`` in UPS's Paperless API)."""
+    if form is None or form.Image is None:
+        return ()
+    image = form.Image
+    label_format = FORM_FORMATS.get(image.ImageFormat.Code.strip().upper())
+    try:
+        content = base64.b64decode("".join(image.GraphicImage.split()), validate=True)
+    except (binascii.Error, ValueError):
+        content = b""
+    if label_format is None or not content:
+        log.warning("UPS international forms left out: unreadable %r image", image.ImageFormat.Code)
+        return ()
+    paper = PaperDocument(
+        kind=DocumentKind.COMMERCIAL_INVOICE, label_format=label_format, content=content
+    )
+    return (paper,)
 
 
 # --------------------------------------------------------------------------- void

@@ -147,8 +147,17 @@ class ShipmentChargesModel(_Ups):
     TotalCharges: AmountModel
 
 
+class FormModel(_Ups):
+    """``ShipmentResults.Form``: the international forms asked for (``Code`` 01), as one
+    Base64 ``Image`` in PDF or PNG."""
+
+    Code: str = ""
+    Image: ShippingLabelModel | None = None
+
+
 class ShipmentResultsModel(_Ups):
     ShipmentIdentificationNumber: str = Field(min_length=1)
+    Form: FormModel | None = None
     ShipmentCharges: ShipmentChargesModel | None = None
     NegotiatedRateCharges: NegotiatedChargesModel | None = None
     PackageResults: ListOf[PackageResultModel] = Field(min_length=1)
