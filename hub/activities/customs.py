@@ -4,11 +4,13 @@ item data (HS code, country of origin, weight)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from decimal import ROUND_HALF_UP, Decimal
 
 from temporalio.exceptions import ApplicationError
 
 from hub.domain.customs import ContentsType, Customs, CustomsItem, Incoterm, needs_customs
 from hub.domain.messages import ItemSpec
+from hub.domain.money import Money
 from hub.domain.order import Order
 from hub.domain.shipment import Shipment
 from hub.workflows.contracts import ErrorType
@@ -65,4 +67,23 @@ def declaration(
         incoterm=incoterm,
         items=tuple(items),
         invoice_number=order.external_id,
+        shipping_charges=shipping_share(order, items),
     )
+
+
+def shipping_share(order: Order, items: Sequence[CustomsItem]) -> Money | None:
+    """The part of what the buyer paid for shipping that this parcel carries: all of it for a
+    one-parcel order, else in proportion to the goods' value (a split order ships in several
+    parcels, each declared on its own)."""
+    paid = order.shipping_paid
+    if paid is None or paid.amount <= 0:
+        return None
+    currency = items[0].unit_value.currency
+    if paid.currency != currency:
+        return None  # a declaration is in one currency; the hub does not convert
+    ordered = sum((line.unit_price.amount * line.quantity for line in order.lines), Decimal(0))
+    shipped = sum((item.total_value.amount for item in items), Decimal(0))
+    if ordered <= 0:
+        return None
+    share = (paid.amount * shipped / ordered).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return Money(amount=min(share, paid.amount), currency=currency)

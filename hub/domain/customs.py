@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 import pycountry
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from hub.domain.money import Money
 
@@ -81,3 +81,15 @@ class Customs(BaseModel):
     incoterm: Incoterm = Incoterm.DAP
     items: tuple[CustomsItem, ...] = Field(min_length=1)
     invoice_number: str | None = None
+    shipping_charges: Money | None = None
+    """What the buyer paid to ship this parcel ("postal charges" on a CN23, "freight" on an
+    invoice): many countries levy duty on goods plus transport. None: nothing was charged."""
+
+    @model_validator(mode="after")
+    def _one_currency(self) -> Customs:
+        currencies = {item.unit_value.currency for item in self.items}
+        if self.shipping_charges is not None:
+            currencies.add(self.shipping_charges.currency)
+        if len(currencies) > 1:
+            raise ValueError("a declaration is valued in one currency")
+        return self

@@ -643,6 +643,15 @@ def test_a_label_abroad_comes_with_its_cn23_and_a_label_at_home_without(tmp_path
     assert home.papers == ()
 
 
+def test_the_cn23_declares_what_the_buyer_paid_for_shipping(tmp_path):
+    charged = CUSTOMS.model_copy(
+        update={"shipping_charges": Money(amount=Decimal("4.90"), currency="EUR")}
+    )
+    request = label_request(destination="US").model_copy(update={"customs": charged})
+    (cn23,) = make_carrier(tmp_path).carrier_buy_label(request).papers
+    assert b"Postal charges/fees" in cn23.content and b"4.90 EUR" in cn23.content
+
+
 def test_a_store_from_before_papers_is_upgraded_in_place(tmp_path):
     carrier = make_carrier(tmp_path)
     path = carrier.store.path

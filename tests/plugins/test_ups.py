@@ -400,6 +400,7 @@ async def test_buy_cross_border_label_in_zpl_with_customs(api, tmp_path):
     assert forms["CurrencyCode"] == "EUR"
     assert forms["InvoiceNumber"] == "S-1001-1"
     assert forms["InvoiceDate"] == "20261123"
+    assert forms["FreightCharges"] == {"MonetaryValue": "0.00"}  # nothing charged to the buyer
     assert forms["Product"] == [
         {
             "Description": ["Cotton T-shirts"],
@@ -445,6 +446,7 @@ async def test_the_hubs_per_item_declaration_becomes_the_commercial_invoice(api,
         contents=ContentsType.GIFT,
         incoterm=Incoterm.DAP,
         invoice_number="1001",
+        shipping_charges=Money(amount=Decimal("6.90"), currency="EUR"),
         items=(
             CustomsItem(
                 sku="TEE-ORG-BLK-M",
@@ -486,6 +488,7 @@ async def test_the_hubs_per_item_declaration_becomes_the_commercial_invoice(api,
         for p in forms["Product"]
     ] == [("TEE-ORG-BLK-M", "610910", "PT", "2"), ("MUG-CER-350", "691200", "SE", "1")]
     assert forms["Product"][0]["Description"] == ["Organic cotton T-shirt, black, M"]
+    assert forms["FreightCharges"] == {"MonetaryValue": "6.90"}  # required on invoice forms
 
 
 async def test_cross_border_label_needs_customs_settings(api, ups):

@@ -10,7 +10,7 @@ from temporalio.exceptions import ApplicationError
 
 from hub.activities.customs import declaration
 from hub.domain.address import Address, Contact
-from hub.domain.customs import ContentsType, Incoterm, needs_customs
+from hub.domain.customs import ContentsType, Customs, Incoterm, needs_customs
 from hub.domain.messages import ItemSpec
 from hub.domain.money import Money
 from hub.domain.order import Order, OrderLine
@@ -135,3 +135,43 @@ def test_missing_item_data_holds_naming_the_skus() -> None:
         )
     assert caught.value.type == ErrorType.CUSTOMS_DATA_MISSING.value
     assert "MUG" in caught.value.message and "TEE" not in caught.value.message
+
+
+def _declared(order_: Order, shipment: Shipment = SHIPMENT) -> Customs:
+    customs = declaration(
+        order_, shipment, SPECS, incoterm=Incoterm.DAP, contents=ContentsType.MERCHANDISE
+    )
+    assert customs is not None
+    return customs
+
+
+def test_what_the_buyer_paid_for_shipping_is_declared() -> None:
+    paid = order(OSLO).model_copy(
+        update={"shipping_paid": Money(amount=Decimal("9.90"), currency="EUR")}
+    )
+    assert _declared(paid).shipping_charges == Money(amount=Decimal("9.90"), currency="EUR")
+    assert _declared(order(OSLO)).shipping_charges is None  # nothing charged: nothing declared
+
+
+def test_a_split_order_declares_each_parcels_share_of_shipping() -> None:
+    paid = order(OSLO).model_copy(
+        update={"shipping_paid": Money(amount=Decimal("10.00"), currency="EUR")}
+    )
+    tees = SHIPMENT.model_copy(update={"lines": (SHIPMENT.lines[0],)})
+    mug = SHIPMENT.model_copy(update={"shipment_id": "1001-2", "lines": (SHIPMENT.lines[1],)})
+    # Goods: 48.00 of T-shirts and 16.00 of mug out of 64.00.
+    assert _declared(paid, tees).shipping_charges == Money(amount=Decimal("7.50"), currency="EUR")
+    assert _declared(paid, mug).shipping_charges == Money(amount=Decimal("2.50"), currency="EUR")
+
+
+def test_shipping_paid_in_another_currency_is_not_converted() -> None:
+    paid = order(OSLO).model_copy(
+        update={"shipping_paid": Money(amount=Decimal("99"), currency="NOK")}
+    )
+    assert _declared(paid).shipping_charges is None
+
+
+def test_a_declaration_is_in_one_currency() -> None:
+    fields = _declared(order(OSLO)).model_dump()
+    with pytest.raises(ValueError, match="one currency"):
+        Customs.model_validate(fields | {"shipping_charges": {"amount": "1", "currency": "SEK"}})

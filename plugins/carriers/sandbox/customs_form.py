@@ -59,7 +59,8 @@ def render_cn23(request: LabelRequest, customs: Customs, tracking_numbers: Seque
         Spacer(1, 3 * mm),
         Paragraph(
             f"Total gross weight: <b>{gross_grams / 1000:.3f} kg</b> &nbsp; "
-            f"Total value: <b>{_money(_total(customs))}</b>",
+            f"Total value: <b>{_money(_total(customs))}</b> &nbsp; "
+            f"Postal charges/fees: <b>{_charges(customs)}</b>",
             small,
         ),
         Spacer(1, 8 * mm),
@@ -128,6 +129,11 @@ def _total(customs: Customs) -> Money:
     for item in customs.items:
         total = total + item.total_value
     return total
+
+
+def _charges(customs: Customs) -> str:
+    charges = customs.shipping_charges
+    return _money(charges) if charges else "none"
 
 
 def _money(value: Money) -> str:

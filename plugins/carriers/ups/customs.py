@@ -5,7 +5,8 @@ quantity and value, plus incoterm and reason); the UPS shape is Shipping.yaml
 ``ShipmentServiceOptions.InternationalForms`` with ``FormType 01`` (commercial invoice),
 ``Product[]`` (``Description``, ``Unit{Number, UnitOfMeasurement, Value}``, ``CommodityCode``,
 ``OriginCountryCode``, ``PartNumber``), ``TermsOfShipment`` (incoterm), ``ReasonForExport``,
-``CurrencyCode`` and the ``Contacts.SoldTo`` party.
+``CurrencyCode``, the ``Contacts.SoldTo`` party and ``FreightCharges`` ("Cost to transport
+the shipment ... Required for Invoice forms"): what the buyer paid for shipping, else 0.
 """
 
 from __future__ import annotations
@@ -45,6 +46,8 @@ class CustomsDeclaration(BaseModel):
     commodities: tuple[Commodity, ...] = Field(min_length=1)
     incoterm: Incoterm = "DAP"
     reason_for_export: ExportReason = "SALE"
+    freight: Decimal = Field(default=Decimal(0), ge=0)
+    """What the buyer paid for transport, in the invoice's currency."""
 
     @model_validator(mode="after")
     def _one_currency(self) -> CustomsDeclaration:
@@ -92,6 +95,7 @@ def declaration_from_request(request: LabelRequest, customs: Customs) -> Customs
         ),
         incoterm=cast(Incoterm, customs.incoterm.value),
         reason_for_export=EXPORT_REASONS[customs.contents],
+        freight=customs.shipping_charges.amount if customs.shipping_charges else Decimal(0),
     )
 
 
@@ -142,6 +146,7 @@ def international_forms(
         "CurrencyCode": declaration.currency,
         "Contacts": {"SoldTo": sold},
         "Product": [_product(line) for line in declaration.commodities],
+        "FreightCharges": {"MonetaryValue": _amount(declaration.freight)},
     }
 
 
