@@ -16,6 +16,10 @@
 - Tracking: Shipment Tracking - Unified, ``GET /track/shipments`` with ``DHL-API-Key``; 404
   means DHL does not know the number yet (new shipments appear after 10 to 30 minutes, DHL
   developer support).
+- Push (Shipment Tracking - Unified - Push v1.2, see :mod:`.push`): ``POST /subscription``
+  (type ``Shipment``, at most 10 ``shipmentIDs``) and the activation ``POST /subscription/{id}``
+  with ``DHL-API-Hook-Secret``, both with ``DHL-API-Key`` and on the tracking bucket. URLs are
+  built from ``push_api_url`` and a checked id only; token and secret never reach a message.
 - 429 and 5xx are transient with ``Retry-After`` honoured (:func:`hub.http.check`); each API
   has its own token bucket, emptied by a 429.
 """
@@ -32,6 +36,7 @@ import httpx
 
 from hub.errors import AmbiguousOutcomeError, PermanentError, TransientError
 from hub.http import RateLimiter, TokenCache, check, default_message, new_client, send
+from plugins.carriers.dhl.push import checked_subscription_id, subscription_id_of
 from plugins.carriers.dhl.responses import error_message
 from plugins.carriers.dhl.schemas import TokenAnswer, validated
 from plugins.carriers.dhl.settings import DhlSettings
@@ -46,6 +51,12 @@ _ACCOUNT = "default"
 _TRACKING_NUMBER = re.compile(r"^[A-Za-z0-9]{6,40}$")
 _DOCUMENT_HOSTS = ("dhl.com", "dhl.de")
 Params = list[tuple[str, str]]
+PUSH_BATCH = 10
+"""Shipment numbers per subscription request (the Push API's limit)."""
+PUSH_EVENTS = ("Pre-Transit", "Transit", "Delivered", "Failure", "Unknown")
+PUSH_SERVICE = "parcel-de"
+"""This adapter books Parcel DE shipments only."""
+_HOOK_SECRET = re.compile(r"^[\x21-\x7e]{1,512}$")
 
 
 def dhl_message(response: httpx.Response) -> str:
@@ -147,17 +158,72 @@ class DhlClient:
         params = {"trackingNumber": number, "language": settings.tracking_language}
         if settings.tracking_service:
             params["service"] = settings.tracking_service
-        key = settings.tracking_api_key or settings.api_key
         request = self._http.build_request(
-            "GET",
-            settings.tracking_api_url,
-            params=params,
-            headers={"DHL-API-Key": key.get_secret_value(), "Accept": "application/json"},
+            "GET", settings.tracking_api_url, params=params, headers=self._tracking_headers()
         )
         response = await self._send(request, action, TRACKING)
         if response.status_code == 404:
             return None
         return _json(check(response, action, dhl_message), action)
+
+    async def subscribe_push(self, numbers: list[str]) -> list[str]:
+        """Ask DHL to push these shipments' events to ``push_url``; the subscription ids DHL
+        answered with (an answer without one is logged: DHL still sends its validate message)."""
+        settings = self._settings
+        if settings.push_url is None or settings.push_token is None:
+            raise PermanentError("DHL push subscription: push_url and push_token are not set")
+        hook = {
+            "uri": settings.push_url,
+            "authentication": {
+                "type": "ApiKeyAuthentication",
+                "header": settings.push_header,
+                "token": settings.push_token.get_secret_value(),
+            },
+        }
+        checked = [checked_tracking_number(n) for n in dict.fromkeys(numbers)]
+        ids = []
+        for start in range(0, len(checked), PUSH_BATCH):
+            chunk = checked[start : start + PUSH_BATCH]
+            body = {
+                "hook": hook,
+                "format": "Default",
+                "type": "Shipment",
+                "service": PUSH_SERVICE,
+                "events": list(PUSH_EVENTS),
+                "shipmentIDs": chunk,
+            }
+            action = f"DHL push subscription for {', '.join(chunk)}"
+            request = self._http.build_request(
+                "POST",
+                f"{settings.push_api_url.rstrip('/')}/subscription",
+                json=body,
+                headers=self._tracking_headers(),
+            )
+            response = check(await self._send(request, action, TRACKING), action, dhl_message)
+            try:
+                found = subscription_id_of(response.json())
+            except ValueError:
+                found = None
+            if found is None:
+                log.warning("%s: DHL answered without a subscription id", action)
+            else:
+                ids.append(found)
+        return ids
+
+    async def activate_push(self, subscription_id: str, secret: str) -> None:
+        """Answer DHL's validate message: the subscription starts pushing once activated."""
+        checked = checked_subscription_id(subscription_id)
+        action = f"DHL push activation of subscription {checked}"
+        if not _HOOK_SECRET.fullmatch(secret):
+            raise PermanentError(f"{action}: the hook secret is not a header value")
+        url = f"{self._settings.push_api_url.rstrip('/')}/subscription/{checked}"
+        headers = self._tracking_headers() | {"DHL-API-Hook-Secret": secret}
+        request = self._http.build_request("POST", url, headers=headers)
+        check(await self._send(request, action, TRACKING), action, dhl_message)
+
+    def _tracking_headers(self) -> dict[str, str]:
+        key = self._settings.tracking_api_key or self._settings.api_key
+        return {"DHL-API-Key": key.get_secret_value(), "Accept": "application/json"}
 
     # ------------------------------------------------------------------ plumbing
 

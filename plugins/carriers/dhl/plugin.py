@@ -10,9 +10,11 @@
 - No label lookup: Parcel DE finds documents by shipment number only (``GET /orders?
   shipment=``), never by ``refNo``, so a label whose answer was lost cannot be found.
 - Voids: ``DELETE /orders?shipment=`` (possible until the shipment is manifested).
-- Tracking: Shipment Tracking - Unified; DHL pushes no tracking to this adapter.
+- Tracking: Shipment Tracking - Unified, polled. With ``push_url`` set, each new label's
+  shipment numbers are also subscribed to Shipment Tracking - Unified - Push (best effort: the
+  hub polls anyway), whose messages arrive at ``/webhooks/carriers/dhl`` (see :mod:`.push`).
 References per request and answer: :mod:`.mapping`, :mod:`.responses`, :mod:`.tracking`,
-:mod:`.client`.
+:mod:`.push`, :mod:`.client`.
 """
 
 from __future__ import annotations
@@ -33,12 +35,13 @@ from hub.domain.messages import (
     TrackRequest,
     VoidRequest,
     VoidResult,
+    WebhookRequest,
 )
 from hub.domain.shipment import LabelFormat
 from hub.errors import AmbiguousOutcomeError, HubError, PermanentError
 from hub.hookspecs import hookimpl
 from hub.plugin import Family, HubPlugin, PluginRuntime
-from plugins.carriers.dhl import mapping, pricing, responses, tracking
+from plugins.carriers.dhl import mapping, pricing, push, responses, tracking
 from plugins.carriers.dhl.client import DhlClient
 from plugins.carriers.dhl.products import Product, serves
 from plugins.carriers.dhl.settings import DhlSettings
@@ -108,6 +111,7 @@ class DhlCarrier(HubPlugin[DhlSettings]):
         document = await self._document(booked, label_format, request.shipment_id, numbers)
         self._keep_customs_documents(booked)
         log.info("DHL shipments %s booked for %s", ", ".join(numbers), request.shipment_id)
+        await self._subscribe(numbers)
         return PurchasedLabel(
             label_id=numbers[0],
             service_code=product.code,
@@ -117,6 +121,21 @@ class DhlCarrier(HubPlugin[DhlSettings]):
             tracking_url=settings.tracking_url.format(tracking_number=numbers[0]),
             created_at=datetime.now(UTC),
         )
+
+    async def _subscribe(self, numbers: list[str]) -> None:
+        """Best effort: a failed subscription only means the hub polls for these parcels."""
+        if self.settings.push_url is None or self.settings.push_token is None:
+            return
+        try:
+            ids = await self.client.subscribe_push(numbers)
+        except HubError as exc:
+            log.warning("DHL push subscription failed; polling instead: %s", exc)
+            return
+        except Exception:
+            # The label is booked and billed: no fault here may turn it into a failed purchase.
+            log.exception("DHL push subscription for %s broke; polling instead", numbers)
+            return
+        log.info("DHL push subscription(s) %s for %s", ", ".join(ids), ", ".join(numbers))
 
     async def _settle(
         self, payload: Any, count: int, shipment_id: str, reference: str
@@ -316,3 +335,26 @@ class DhlCarrier(HubPlugin[DhlSettings]):
             self.settings.zone,
             self.settings.tracking_service,
         )
+
+    @hookimpl
+    async def carrier_parse_tracking_webhook(self, request: WebhookRequest) -> TrackingUpdate:
+        settings = self.settings
+        token = settings.push_token
+        push.check_token(
+            request.headers, settings.push_header, token.get_secret_value() if token else None
+        )
+        message = push.parse_push(request.body, settings.zone)
+        subscription = message.subscription_id or "?"
+        if message.scope is push.Scope.VALIDATE:
+            assert message.secret is not None  # parse_push guarantees both for validate
+            # Errors propagate. Transient (DHL down, 429): the edge answers 503 and DHL sends
+            # the validate message again. Permanent (DHL refused the activation): the edge
+            # answers 400 and records it in the rejects file, so ops see why the subscription
+            # never went live; acknowledging it would hide that. The hub polls either way.
+            await self.client.activate_push(subscription, message.secret)
+            log.info("DHL push subscription %s activated", subscription)
+        elif message.scope is push.Scope.READY:
+            log.info("DHL push subscription %s is live", subscription)
+        elif message.scope is push.Scope.FAILURE:
+            log.warning("DHL push subscription %s failed: %s", subscription, message.failure)
+        return message.update

@@ -7,7 +7,8 @@ participation. Defaults point at DHL's sandbox; production is
 ``https://api-eu.dhl.com/parcel/de/shipping/v2`` with the token at
 ``https://api-eu.dhl.com/parcel/de/account/auth/ropc/v1/token``. The tracking API has no test
 environment for customers (DHL developer support, "Is there a DHL Shipment Tracking - Unified
-API Testing Environment?"), so its default is production.
+API Testing Environment?"), so its default is production. Pushed tracking (``push_*``) needs the
+app to have "Shipment Tracking - Unified - Push" too.
 
 Parcel DE has no rating endpoint: prices come from ``prices``, the account's own price list.
 """
@@ -17,6 +18,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 from typing import Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
@@ -30,6 +32,7 @@ from plugins.carriers.dhl.products import ProductCode
 SANDBOX_URL = "https://api-sandbox.dhl.com/parcel/de/shipping/v2"
 SANDBOX_AUTH_URL = "https://api-sandbox.dhl.com/parcel/de/account/auth/ropc/v1/token"
 TRACKING_API_URL = "https://api-eu.dhl.com/track/shipments"
+PUSH_API_URL = "https://api-eu.dhl.com/tracking/push/v1"
 
 PrintFormat = Literal[
     "A4",
@@ -47,6 +50,8 @@ PrintFormat = Literal[
 """Query parameter ``printFormat`` of ``POST /orders`` (OpenAPI 2.1.13)."""
 
 _PARTICIPATION = r"^[0-9A-Za-z]{2}$"
+_HEADER_NAME = r"^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,64}$"
+"""An HTTP field name (RFC 9110 5.1: a ``token``)."""
 
 
 class PriceRule(BaseModel):
@@ -137,6 +142,45 @@ class DhlSettings(PluginSettings):
     )
     """Where customers follow a parcel; ``{tracking_number}`` is filled in."""
 
+    push_url: str | None = None
+    """The hub's public ``/webhooks/carriers/dhl`` URL (https): set, every new label's shipment
+    numbers are subscribed to Shipment Tracking - Unified - Push, which posts their events
+    there (polling stays the fallback)."""
+    push_token: SecretStr | None = None
+    """The token DHL sends back in ``push_header`` on every push (at least 32 characters);
+    needed with ``push_url``."""
+    push_header: str = Field(default="DHL-Push-Token", pattern=_HEADER_NAME)
+    """Name of the header carrying ``push_token`` (the subscription's ``ApiKeyAuthentication``)."""
+    push_api_url: str = PUSH_API_URL
+    """The Push API; DHL's test host is ``https://api-test.dhl.com/tracking/push/v1``."""
+
+    @field_validator("push_url", "push_api_url")
+    @classmethod
+    def _https(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme != "https" or not parts.hostname:
+            raise ValueError("must be an https:// URL")
+        return value
+
+    @field_validator("push_token")
+    @classmethod
+    def _header_value(cls, value: SecretStr | None) -> SecretStr | None:
+        # Sent back as a header value: visible ASCII only. The value stays out of the message.
+        if value is not None and not re.fullmatch(r"[\x21-\x7e]{32,512}", value.get_secret_value()):
+            raise ValueError("must be 32 to 512 visible ASCII characters (no spaces)")
+        return value
+
+    @field_validator("push_header")
+    @classmethod
+    def _not_recorded(cls, value: str) -> str:
+        # The hub's rejects file keeps ``x-*`` headers of refused webhooks: the token must not
+        # end up there.
+        if value.lower().startswith("x-"):
+            raise ValueError("must not start with X- (such headers are kept in the rejects file)")
+        return value
+
     @field_validator("participation")
     @classmethod
     def _participations(cls, value: dict[str, str]) -> dict[str, str]:
@@ -174,6 +218,12 @@ class DhlSettings(PluginSettings):
     def _oauth_secret(self) -> DhlSettings:
         if self.auth == "oauth" and self.api_secret is None:
             raise ValueError('api_secret is required when auth is "oauth"')
+        return self
+
+    @model_validator(mode="after")
+    def _push_token(self) -> DhlSettings:
+        if self.push_url is not None and self.push_token is None:
+            raise ValueError("push_token is required when push_url is set")
         return self
 
     def billing_number(self, product: ProductCode, procedure: str) -> str:

@@ -110,16 +110,16 @@ def status_of(code: str | None, wording: str) -> TrackingStatus:
     return base
 
 
-def _instant(value: str | None, field: str, zone: ZoneInfo) -> datetime:
+def _instant(value: str | None, field: str, zone: ZoneInfo, what: str = "DHL tracking") -> datetime:
     if not value or not value.strip():
-        raise PermanentError(f"DHL tracking: {field} is missing")
+        raise PermanentError(f"{what}: {field} is missing")
     try:
         moment = datetime.fromisoformat(value.strip())
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=zone)
         return moment.astimezone(UTC)
     except (ValueError, OverflowError):
-        raise PermanentError(f"DHL tracking: {field} is not a date-time: {value[:40]!r}") from None
+        raise PermanentError(f"{what}: {field} is not a date-time: {value[:40]!r}") from None
 
 
 def _location(event: TrackingEventModel) -> str | None:
@@ -170,10 +170,24 @@ def parse_tracking(
         return TrackingUpdate(events=())
     shipment = _pick(answer.shipments, tracking_number, service)
     index = answer.shipments.index(shipment)
+    events = shipment_events(shipment, tracking_number, zone, f"shipments.{index}")
+    return TrackingUpdate(events=tuple(events))
+
+
+def shipment_events(
+    shipment: TrackedShipment,
+    tracking_number: str,
+    zone: ZoneInfo,
+    at: str,
+    what: str = "DHL tracking",
+) -> list[TrackingEvent]:
+    """One shipment's events, oldest first; the newest carries DHL's delivery estimate. ``at``
+    says where the shipment sits in the payload (for messages). Pushed shipments (:mod:`.push`)
+    are read the same way."""
     raw = list(enumerate(shipment.events))
-    field = f"shipments.{index}.events"
+    field = f"{at}.events"
     if not raw and shipment.status is not None:
-        raw, field = [(0, shipment.status)], f"shipments.{index}.status"
+        raw, field = [(0, shipment.status)], f"{at}.status"
     events = []
     for position, event in raw:
         wording = _wording(event)
@@ -188,11 +202,11 @@ def parse_tracking(
                 carrier_code=code or "unknown",
                 description=wording,
                 location=_location(event),
-                occurred_at=_instant(event.timestamp, f"{where}.timestamp", zone),
+                occurred_at=_instant(event.timestamp, f"{where}.timestamp", zone, what),
             )
         )
     if not events:
-        return TrackingUpdate(events=())
+        return []
     events.sort(key=lambda e: e.occurred_at)
     events[-1] = events[-1].model_copy(update={"estimated_delivery": _estimate(shipment, zone)})
-    return TrackingUpdate(events=tuple(events))
+    return events
