@@ -31,7 +31,7 @@ from hub.domain.messages import (
     VoidRequest,
 )
 from hub.domain.money import Money
-from hub.domain.shipment import Dimensions, LabelFormat, Parcel
+from hub.domain.shipment import Dimensions, DocumentKind, LabelFormat, Parcel
 from hub.domain.tracking import TrackingStatus
 from hub.errors import AmbiguousOutcomeError, PermanentError, TransientError
 from hub.plugin import PluginRuntime
@@ -713,7 +713,7 @@ async def test_an_unusable_answer_after_booking_is_ambiguous(
         await plugin.carrier_buy_label(label_request())
 
 
-async def test_label_abroad_carries_the_customs_declaration_and_keeps_the_cn23(
+async def test_label_abroad_carries_the_customs_declaration_and_returns_the_cn23(
     runtime: PluginRuntime, dhl: respx.MockRouter
 ) -> None:
     carrier = DhlCarrier(
@@ -748,13 +748,23 @@ async def test_label_abroad_carries_the_customs_declaration_and_keeps_the_cn23(
     }
     assert "services" not in shipment
     assert label.price.amount == Decimal("17.99")
-    cn23 = runtime.data_dir / "carriers" / "dhl" / "customs" / "340434310428091724.pdf"
-    assert cn23.read_bytes() == base64.b64decode(DOCS["cn23_pdf"])
+    (cn23,) = label.papers  # printed and attached with the label
+    assert cn23.kind is DocumentKind.CUSTOMS_DECLARATION and cn23.label_format is LabelFormat.PDF
+    assert cn23.content == base64.b64decode(DOCS["cn23_pdf"])
 
+    paid = Money(amount=Decimal("4.90"), currency="EUR")
     await carrier.carrier_buy_label(
-        request.model_copy(update={"customs": customs(incoterm=Incoterm.DDP)})
+        request.model_copy(
+            update={
+                "customs": customs(incoterm=Incoterm.DDP).model_copy(
+                    update={"shipping_charges": paid}
+                )
+            }
+        )
     )
-    assert sent(dhl["create"])["shipments"][0]["services"] == {"postalDeliveryDutyPaid": True}
+    (ddp,) = sent(dhl["create"])["shipments"]
+    assert ddp["services"] == {"postalDeliveryDutyPaid": True}
+    assert ddp["customs"]["postalCharges"] == {"currency": "EUR", "value": 4.9}
     await carrier.aclose()
 
 

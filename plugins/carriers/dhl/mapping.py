@@ -230,8 +230,10 @@ def customs_section(
     (currency,) = currencies
     section: dict[str, Any] = {
         "exportType": EXPORT_TYPES[customs.contents],
-        # The hub does not pass what the buyer paid for shipping: declared as none.
-        "postalCharges": {"currency": currency, "value": 0},
+        # What the buyer paid for shipping (Customs guarantees one currency); none: 0.
+        "postalCharges": _value(customs.shipping_charges)
+        if customs.shipping_charges
+        else {"currency": currency, "value": 0},
         "items": [
             {
                 "itemDescription": item.description,

@@ -28,6 +28,7 @@ from hub.domain.messages import (
     LabelDocument,
     LabelLookup,
     LabelRequest,
+    PaperDocument,
     PurchasedLabel,
     Quote,
     RateRequest,
@@ -37,7 +38,7 @@ from hub.domain.messages import (
     VoidResult,
     WebhookRequest,
 )
-from hub.domain.shipment import LabelFormat
+from hub.domain.shipment import DocumentKind, LabelFormat
 from hub.errors import AmbiguousOutcomeError, HubError, PermanentError
 from hub.hookspecs import hookimpl
 from hub.plugin import Family, HubPlugin, PluginRuntime
@@ -109,7 +110,6 @@ class DhlCarrier(HubPlugin[DhlSettings]):
         booked = await self._settle(payload, len(shipments), request.shipment_id, reference)
         numbers = [o.shipment_no or "" for o in booked]
         document = await self._document(booked, label_format, request.shipment_id, numbers)
-        self._keep_customs_documents(booked)
         log.info("DHL shipments %s booked for %s", ", ".join(numbers), request.shipment_id)
         await self._subscribe(numbers)
         return PurchasedLabel(
@@ -120,6 +120,7 @@ class DhlCarrier(HubPlugin[DhlSettings]):
             document=document,
             tracking_url=settings.tracking_url.format(tracking_number=numbers[0]),
             created_at=datetime.now(UTC),
+            papers=self._customs_papers(booked),
         )
 
     async def _subscribe(self, numbers: list[str]) -> None:
@@ -259,31 +260,31 @@ class DhlCarrier(HubPlugin[DhlSettings]):
                 f"read: {exc}"
             ) from None
 
-    def _keep_customs_documents(self, booked: list[responses.Outcome]) -> None:
-        """DHL Paket International returns the CN23 as its own A4 PDF, which the hub's single
-        label document cannot hold: it is kept in the plugin's state directory."""
+    @staticmethod
+    def _customs_papers(booked: list[responses.Outcome]) -> tuple[PaperDocument, ...]:
+        """DHL Paket International returns the CN23 as its own A4 PDF, to print and attach with
+        the label. The label is booked and billed whatever it holds: a missing or unreadable
+        CN23 is logged (``GET /orders?shipment=`` returns the documents again)."""
+        papers = []
         for outcome in booked:
             doc = outcome.customs_doc
             if doc is None:
                 continue
-            if not (doc.b64 or "").strip():
-                log.warning("DHL shipment %s: customs document not included", outcome.shipment_no)
-                continue
             try:
                 content = responses.document_bytes(doc, LabelFormat.PDF, "DHL customs document")
             except responses.UnreadableLabel:
-                log.warning("DHL shipment %s: customs document unreadable", outcome.shipment_no)
+                content = None
+            if not content:
+                log.warning("DHL shipment %s: no readable customs document", outcome.shipment_no)
                 continue
-            if content is None:
-                continue
-            path = self.state_dir / "customs" / f"{outcome.shipment_no}.pdf"
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(content)
-            log.warning(
-                "DHL shipment %s: print the customs declaration (CN23) kept at %s",
-                outcome.shipment_no,
-                path,
+            papers.append(
+                PaperDocument(
+                    kind=DocumentKind.CUSTOMS_DECLARATION,
+                    label_format=LabelFormat.PDF,
+                    content=content,
+                )
             )
+        return tuple(papers)
 
     async def _delete_booked(self, booked: list[responses.Outcome], shipment_id: str) -> list[str]:
         """Part of a shipment was refused: delete the parcels DHL did book, so a failed purchase
