@@ -7,6 +7,7 @@ import json
 import logging
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -282,3 +283,14 @@ def test_webhook_settings_are_checked(overrides: dict[str, Any], reason: str) ->
 def test_the_webhook_secret_stays_secret() -> None:
     settings = make_settings(**PUSHING)
     assert SECRET not in repr(settings) and SECRET not in str(settings.model_dump())
+
+
+async def test_a_subscription_that_cannot_be_recorded_never_fails_the_label(
+    pushing: UspsCarrier, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def full_disk(*_: object, **__: object) -> int:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Path, "write_text", full_disk)
+    label = await pushing.carrier_buy_label(label_request())
+    assert label.tracking_numbers == (TRACKING_NUMBER,)

@@ -97,7 +97,11 @@ class UspsCarrier(HubPlugin[UspsSettings]):
                 request.shipment_id,
             )
         purchased = labels.purchased_label(request, bought, label_format, datetime.now(UTC))
-        await self._ensure_subscription()
+        try:
+            await self._ensure_subscription()
+        except Exception:
+            # The labels are bought and billed: no fault here may turn them into a failure.
+            log.exception("USPS tracking subscription broke; polling instead")
         return purchased
 
     async def _ensure_subscription(self) -> None:
