@@ -598,15 +598,6 @@ async def test_customs_problems_are_refused_before_any_call(
     assert not postnord.calls
 
 
-async def test_lines_in_two_currencies_name_the_line(plugin: PostnordCarrier) -> None:
-    mixed = Customs(items=(*customs("10.00").items, *customs("10.00", currency="EUR").items))
-    request = label_request(
-        service_code="18", ship_to=customer("NO"), recipient=ABROAD, customs=mixed
-    )
-    with pytest.raises(PermanentError, match=r"customs.items.1.unit_value"):
-        await plugin.carrier_buy_label(request)
-
-
 async def test_no_customs_inside_the_eu(
     plugin: PostnordCarrier, postnord: respx.MockRouter
 ) -> None:

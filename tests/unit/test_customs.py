@@ -172,6 +172,11 @@ def test_shipping_paid_in_another_currency_is_not_converted() -> None:
 
 
 def test_a_declaration_is_in_one_currency() -> None:
+    """Carriers declare one currency per parcel: the model refuses any other declaration."""
     fields = _declared(order(OSLO)).model_dump()
     with pytest.raises(ValueError, match="one currency"):
         Customs.model_validate(fields | {"shipping_charges": {"amount": "1", "currency": "SEK"}})
+    tee, mug = fields["items"]
+    mug["unit_value"]["currency"] = "SEK"
+    with pytest.raises(ValueError, match="one currency"):
+        Customs.model_validate(fields | {"items": [tee, mug]})

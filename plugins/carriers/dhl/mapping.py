@@ -215,19 +215,13 @@ def customs_section(
     customs: Customs, product: ProductCode, settings: DhlSettings
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """``CustomsDetails`` and the services the Incoterm calls for."""
-    currencies = {item.unit_value.currency for item in customs.items}
-    if len(currencies) > 1:
-        raise PermanentError(
-            "customs.items: DHL declares every item in the currency of the postal charges; "
-            f"got {', '.join(sorted(currencies))}"
-        )
     if len(customs.items) > MAX_CUSTOMS_ITEMS:
         raise PermanentError(f"customs.items: DHL takes at most {MAX_CUSTOMS_ITEMS} items")
     if customs.incoterm not in (Incoterm.DAP, Incoterm.DDP):
         raise PermanentError(
             f"customs.incoterm: DHL Parcel DE ships DAP or DDP, not {customs.incoterm.value}"
         )
-    (currency,) = currencies
+    currency = customs.items[0].unit_value.currency  # one currency: Customs guarantees it
     section: dict[str, Any] = {
         "exportType": EXPORT_TYPES[customs.contents],
         # What the buyer paid for shipping (Customs guarantees one currency); none: 0.

@@ -16,7 +16,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from hub.domain.customs import ContentsType, Customs, needs_customs
+from hub.domain.customs import ContentsType, needs_customs
 from hub.domain.messages import LabelRequest
 from hub.domain.money import Money
 from hub.errors import PermanentError
@@ -28,17 +28,6 @@ from plugins.carriers.postnord.services import (
     TERMS_OF_DELIVERY,
 )
 from plugins.carriers.postnord.settings import PostnordSettings
-
-
-def _currency(customs: Customs) -> str:
-    currency = customs.items[0].unit_value.currency
-    for index, item in enumerate(customs.items):
-        if item.unit_value.currency != currency:
-            raise PermanentError(
-                f"customs.items.{index}.unit_value: every line of a PostNord declaration must "
-                f"be in one currency ({currency}), not {item.unit_value.currency}"
-            )
-    return currency
 
 
 def customs_fields(
@@ -60,7 +49,7 @@ def customs_fields(
             f"customs.items: PostNord takes at most {MAX_CUSTOMS_LINES} lines per declaration, "
             f"not {len(customs.items)}"
         )
-    currency = _currency(customs)
+    currency = customs.items[0].unit_value.currency  # one currency: Customs guarantees it
     lines = []
     for row, item in enumerate(customs.items, start=1):
         lines.append(
