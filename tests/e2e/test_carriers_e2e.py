@@ -5,8 +5,6 @@ from the adapter's own fixtures)."""
 
 from __future__ import annotations
 
-import tomllib
-
 import httpx
 import pytest
 import respx
@@ -15,8 +13,8 @@ from hub.domain.address import Contact
 from hub.domain.status import OrderStage
 from hub.domain.tracking import TrackingStatus
 from hub.plugin import Family
-from tests.conftest import ROOT, hub_runtime
-from tests.e2e.catalog import catalog_file
+from tests.conftest import hub_runtime
+from tests.e2e.carriers import BERLIN, BROOKLYN, DHL, USPS, only_carrier
 from tests.e2e.orders import run_order
 from tests.integration.test_durability import VALID_ONLY
 from tests.plugins import test_dhl as dhl
@@ -68,27 +66,7 @@ async def test_ups_rates_labels_confirms_and_tracks_an_order(hub_settings):
 
 async def test_usps_rates_labels_confirms_and_tracks_a_us_order(hub_settings, tmp_path):
     """USPS ships inside the US: the warehouse is in Brooklyn, the customer in St. Louis."""
-    products = tomllib.loads((ROOT / "config" / "catalog.toml").read_text())["products"]
-    brooklyn = (
-        'address = { name = "Hub Fulfilment", company = "Hub Fulfilment LLC", '
-        'line1 = "55 Water St", city = "Brooklyn", region = "NY", postal_code = "11201", '
-        'country = "US" }'
-    )
-    catalog = catalog_file(tmp_path, [p["sku"] for p in products], warehouse_address=brooklyn)
-    settings = hub_settings(
-        **VALID_ONLY,
-        warehouses={"embedded": {"catalog_file": str(catalog)}},
-        carriers={
-            "usps": {
-                "client_id": "hub-test-consumer-key",
-                "client_secret": "hub-test-consumer-secret",
-                "crid": "56982563",
-                "mid": "902345678",
-                "account_number": "1000405525",
-            },
-            "sandbox": {"enabled": False},
-        },
-    )
+    settings = only_carrier(hub_settings, tmp_path, "usps", USPS, BROOKLYN)
     nick = Contact(name="Nick Fury", email="nick@example.com", phone="+1 314 555 0100")
     with respx.mock(base_url=usps.BASE, assert_all_called=False) as api:
         api.post("/oauth2/v3/token").respond(json=usps.fixture("oauth_token.json"))
@@ -122,27 +100,7 @@ async def test_dhl_parcel_de_rates_labels_confirms_and_tracks_a_german_order(
 ):
     """DHL Parcel DE ships from Germany: the warehouse is in Berlin, the customer in Cologne.
     Quotes come from the seller's price list, checked by DHL's `validate` dry run."""
-    products = tomllib.loads((ROOT / "config" / "catalog.toml").read_text())["products"]
-    berlin = (
-        'address = { name = "Versand", company = "Hub Fulfilment GmbH", '
-        'line1 = "Lagerstrasse 5", city = "Berlin", postal_code = "10115", country = "DE" }'
-    )
-    catalog = catalog_file(tmp_path, [p["sku"] for p in products], warehouse_address=berlin)
-    dhl_settings = {
-        "api_key": "hub-test-api-key",
-        "api_secret": "hub-test-api-secret",
-        "username": "user-valid",
-        "password": "hub-test-gkp-password",
-        "ekp": "3333333333",
-        "prices": dhl.PRICES,
-        "requests_per_second": 1000,
-        "tracking_requests_per_second": 1000,
-    }
-    settings = hub_settings(
-        **VALID_ONLY,
-        warehouses={"embedded": {"catalog_file": str(catalog)}},
-        carriers={"dhl": dhl_settings, "sandbox": {"enabled": False}},
-    )
+    settings = only_carrier(hub_settings, tmp_path, "dhl", DHL, BERLIN)
     erika = Contact(name="Erika Mustermann", email="erika@example.com", phone="+49 221 1234567")
     with respx.mock(base_url=dhl.BASE, assert_all_called=False) as api:
         api.post(dhl.TOKEN).respond(json=dhl.fixture("oauth_token.json"))

@@ -6,7 +6,6 @@ the push can deliver the parcel."""
 from __future__ import annotations
 
 import json
-import tomllib
 from pathlib import Path
 
 import httpx
@@ -19,11 +18,10 @@ from hub.domain.tracking import TrackingStatus
 from hub.plugin import Family
 from hub.webhooks import create_app
 from hub.workflows.order import OrderWorkflow
-from tests.conftest import ROOT, hub_runtime
-from tests.e2e.catalog import catalog_file
+from tests.conftest import hub_runtime
+from tests.e2e.carriers import BERLIN, DHL, only_carrier
 from tests.e2e.orders import place_order
 from tests.integration.helpers import wait_for_state, wait_until
-from tests.integration.test_durability import VALID_ONLY
 from tests.plugins import test_dhl as dhl
 
 pytestmark = pytest.mark.integration
@@ -39,29 +37,9 @@ def fixture_body(name: str) -> bytes:
 
 
 async def test_dhl_push_activates_and_delivers_a_german_order(hub_settings, tmp_path: Path):
-    products = tomllib.loads((ROOT / "config" / "catalog.toml").read_text())["products"]
-    berlin = (
-        'address = { name = "Versand", company = "Hub Fulfilment GmbH", '
-        'line1 = "Lagerstrasse 5", city = "Berlin", postal_code = "10115", country = "DE" }'
-    )
-    catalog = catalog_file(tmp_path, [p["sku"] for p in products], warehouse_address=berlin)
-    dhl_settings = {
-        "api_key": "hub-test-api-key",
-        "api_secret": "hub-test-api-secret",
-        "username": "user-valid",
-        "password": "hub-test-gkp-password",
-        "ekp": "3333333333",
-        "prices": dhl.PRICES,
-        "requests_per_second": 1000,
-        "tracking_requests_per_second": 1000,
-        "push_url": HOOK_URL,
-        "push_token": PUSH_TOKEN,
-    }
-    settings = hub_settings(
-        **VALID_ONLY,
-        orders={"tracking_poll_seconds": 3600},
-        warehouses={"embedded": {"catalog_file": str(catalog)}},
-        carriers={"dhl": dhl_settings, "sandbox": {"enabled": False}},
+    pushing = DHL | {"push_url": HOOK_URL, "push_token": PUSH_TOKEN}
+    settings = only_carrier(
+        hub_settings, tmp_path, "dhl", pushing, BERLIN, orders={"tracking_poll_seconds": 3600}
     )
     erika = Contact(name="Erika Mustermann", email="erika@example.com", phone="+49 221 1234567")
     headers = {"content-type": "application/json", "DHL-Push-Token": PUSH_TOKEN}

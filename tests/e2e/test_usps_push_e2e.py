@@ -5,7 +5,6 @@ hourly here, so only the push can move it)."""
 from __future__ import annotations
 
 import asyncio
-import tomllib
 
 import httpx
 import pytest
@@ -17,11 +16,10 @@ from hub.domain.tracking import TrackingStatus
 from hub.webhooks import create_app
 from hub.workflows.order import OrderWorkflow
 from plugins.carriers.usps.subscriptions import SUBSCRIPTIONS_PATH
-from tests.conftest import ROOT, hub_runtime
-from tests.e2e.catalog import catalog_file
+from tests.conftest import hub_runtime
+from tests.e2e.carriers import BROOKLYN, USPS, only_carrier
 from tests.e2e.orders import place_order
 from tests.integration.helpers import wait_for_state
-from tests.integration.test_durability import VALID_ONLY
 from tests.plugins import test_usps as usps
 from tests.plugins import test_usps_push as push
 
@@ -29,28 +27,13 @@ pytestmark = pytest.mark.integration
 
 
 async def test_a_signed_usps_push_delivers_the_parcel(hub_settings, tmp_path):
-    products = tomllib.loads((ROOT / "config" / "catalog.toml").read_text())["products"]
-    brooklyn = (
-        'address = { name = "Hub Fulfilment", company = "Hub Fulfilment LLC", '
-        'line1 = "55 Water St", city = "Brooklyn", region = "NY", postal_code = "11201", '
-        'country = "US" }'
-    )
-    catalog = catalog_file(tmp_path, [p["sku"] for p in products], warehouse_address=brooklyn)
-    settings = hub_settings(
-        **VALID_ONLY,
+    settings = only_carrier(
+        hub_settings,
+        tmp_path,
+        "usps",
+        USPS | push.PUSHING,
+        BROOKLYN,
         orders={"tracking_poll_seconds": 3600},
-        warehouses={"embedded": {"catalog_file": str(catalog)}},
-        carriers={
-            "usps": {
-                "client_id": "hub-test-consumer-key",
-                "client_secret": "hub-test-consumer-secret",
-                "crid": "56982563",
-                "mid": "902345678",
-                "account_number": "1000405525",
-                **push.PUSHING,
-            },
-            "sandbox": {"enabled": False},
-        },
     )
     nick = Contact(name="Nick Fury", email="nick@example.com", phone="+1 314 555 0100")
     with respx.mock(base_url=usps.BASE, assert_all_called=False) as api:
