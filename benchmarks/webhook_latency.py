@@ -4,8 +4,10 @@ Shopify wants within 5 s and which the hub gives only once the order is in Tempo
     python -m benchmarks.webhook_latency --orders 200
 
 Starts one dev server, serves the real ASGI app with the sandbox channel, and posts N signed
-new-order webhooks, then the same N again (duplicates, folded into the running workflows).
-No worker runs: the intake's job ends when the event is durably in Temporal.
+new-order webhooks, then the same N again (duplicates, folded into the running workflows),
+then N signed carrier tracking pushes, each signalled into its parcel's tracking workflow
+(started beforehand). No worker runs: the intake's job ends when the event is durably in
+Temporal.
 """
 
 from __future__ import annotations
@@ -16,15 +18,23 @@ import json
 import statistics
 import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
+from temporalio.client import Client
 
 from hub.devserver import dev_server
+from hub.domain.address import Contact
+from hub.domain.tracking import TrackingEvent, TrackingStatus
 from hub.host import PluginHost
-from hub.settings import load_settings, use_profile
+from hub.plugin import Family
+from hub.settings import HubSettings, load_settings, use_profile
 from hub.temporal import SEARCH_ATTRIBUTE_NAMES, build_intake, connect
 from hub.webhooks import create_app
+from hub.workflows.contracts import TrackingInput, tracking_workflow_id
+from hub.workflows.tracking import ShipmentTrackingWorkflow
+from plugins.carriers.sandbox import SandboxCarrier
 
 
 def _summary(latencies_ms: list[float]) -> dict[str, float]:
@@ -61,9 +71,52 @@ async def main(count: int) -> dict[str, object]:
                             latencies.append((time.perf_counter() - started) * 1000)
                             assert answer.status_code == 200, answer.text
                         rounds[name] = _summary(latencies)
+                    pushes = await _carrier_pushes(http, host, client, settings, count)
+                    rounds["carrier_push"] = pushes
             finally:
                 await host.aclose()
     return {"webhooks": len(webhooks), **rounds}
+
+
+async def _carrier_pushes(
+    http: httpx.AsyncClient, host: PluginHost, client: Client, settings: HubSettings, count: int
+) -> dict[str, float]:
+    """N parcels in transit, one signed sandbox-carrier push each (verify, parse, signal)."""
+    carrier = host.plugin(Family.CARRIERS, "sandbox")
+    assert isinstance(carrier, SandboxCarrier)
+    numbers = [f"BENCH{n:06d}" for n in range(count)]
+    for number in numbers:
+        await client.start_workflow(
+            ShipmentTrackingWorkflow.run,
+            TrackingInput(
+                order_key=f"bench:{number}",
+                marketplace="sandbox",
+                recipient=Contact(name="Bench Mark"),
+                shipment_id=number,
+                carrier="sandbox",
+                tracking_number=number,
+                promised_by=None,
+                poll_seconds=3600,
+                history_limit=1000,
+            ),
+            id=tracking_workflow_id("sandbox", number),
+            task_queue=settings.temporal.task_queue,
+        )
+    latencies = []
+    for number in numbers:
+        event = TrackingEvent(
+            tracking_number=number,
+            status=TrackingStatus.IN_TRANSIT,
+            carrier_code="IT",
+            description="arrived at the sorting centre",
+            occurred_at=datetime.now(UTC),
+        )
+        headers, body = carrier.signed_tracking_webhook([event])
+        started = time.perf_counter()
+        answer = await http.post("/webhooks/carriers/sandbox", content=body, headers=headers)
+        latencies.append((time.perf_counter() - started) * 1000)
+        assert answer.json() == {"parcels": {number: "signalled"}}, answer.text
+    return _summary(latencies)
 
 
 if __name__ == "__main__":
