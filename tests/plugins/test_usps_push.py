@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ from hub.domain.tracking import TrackingStatus
 from hub.errors import InvalidSignatureError, PermanentError
 from hub.plugin import PluginRuntime
 from plugins.carriers.usps import UspsCarrier, tracking
+from plugins.carriers.usps.plugin import SUBSCRIPTION_FILE
 from plugins.carriers.usps.push import parse_push, signature, verified_envelope
 from plugins.carriers.usps.subscriptions import SUBSCRIPTIONS_PATH
 from tests.contract.payloads import mutated
@@ -294,3 +295,39 @@ async def test_a_subscription_that_cannot_be_recorded_never_fails_the_label(
     monkeypatch.setattr(Path, "write_text", full_disk)
     label = await pushing.carrier_buy_label(label_request())
     assert label.tracking_numbers == (TRACKING_NUMBER,)
+
+
+async def test_a_week_old_record_is_checked_by_subscribing_again(
+    pushing: UspsCarrier,
+    usps: respx.MockRouter,  # noqa: F811
+    runtime: PluginRuntime,  # noqa: F811
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """USPS deletes a subscription after 30 quiet days: a week-old record is checked again.
+    A still-live subscription answers as a duplicate; a deleted one is made anew."""
+    await pushing.carrier_buy_label(label_request())
+    record = pushing.state_dir / SUBSCRIPTION_FILE
+    stored = json.loads(record.read_text())
+
+    def age(days: int) -> None:
+        then = datetime.now(UTC) - timedelta(days=days)
+        record.write_text(json.dumps(stored | {"checked_at": then.isoformat()}))
+
+    age(6)
+    await pushing.carrier_buy_label(label_request(idempotency_key="label:shopify:1007:S-7"))
+    assert usps["subscribe"].call_count == 1
+
+    age(8)
+    usps["subscribe"].respond(400, json=fixture("subscription_duplicate.json"))
+    with caplog.at_level(logging.WARNING):
+        await pushing.carrier_buy_label(label_request(idempotency_key="label:shopify:1008:S-8"))
+    assert usps["subscribe"].call_count == 2
+    assert "already has tracking subscription" not in caplog.text  # it is the one we made
+    assert datetime.fromisoformat(json.loads(record.read_text())["checked_at"]) > datetime.now(
+        UTC
+    ) - timedelta(minutes=1)
+
+    age(8)
+    usps["subscribe"].respond(201, json={"subscriptionId": "0000aaaa-0000-4000-8000-00000000beef"})
+    await pushing.carrier_buy_label(label_request(idempotency_key="label:shopify:1009:S-9"))
+    assert json.loads(record.read_text())["subscription_id"].endswith("beef")

@@ -112,7 +112,8 @@ class UspsCarrier(HubPlugin[UspsSettings]):
         record = self.state_dir / SUBSCRIPTION_FILE
         async with self._subscribing:
             known = subscriptions.loads(record.read_text()) if record.exists() else None
-            if known is not None and known.fingerprint == wanted:
+            now = datetime.now(UTC)
+            if known is not None and known.holds_for(wanted, now):
                 return
             try:
                 sub_id, live = await self.client.subscribe_tracking(
@@ -121,7 +122,10 @@ class UspsCarrier(HubPlugin[UspsSettings]):
             except HubError as exc:
                 log.warning("USPS tracking subscription failed; polling instead: %s", exc)
                 return
-            if live:
+            # A live duplicate is news unless it is the subscription this record made.
+            if live and not (
+                known and known.fingerprint == wanted and known.subscription_id == sub_id
+            ):
                 log.warning(
                     "USPS already has tracking subscription %s for this listener URL; the hub "
                     "uses it. If tracking_webhook_secret changed since it was made, delete it "
@@ -131,7 +135,7 @@ class UspsCarrier(HubPlugin[UspsSettings]):
                     sub_id,
                 )
             record.parent.mkdir(parents=True, exist_ok=True)
-            record.write_text(subscriptions.dumps(subscriptions.Subscription(sub_id, wanted)))
+            record.write_text(subscriptions.dumps(subscriptions.Subscription(sub_id, wanted, now)))
             log.info("USPS pushes tracking of MID %s (subscription %s)", self.settings.mid, sub_id)
 
     async def _cancel_partial(self, bought: list[labels.BoughtLabel], shipment_id: str) -> None:

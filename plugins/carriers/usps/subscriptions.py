@@ -10,8 +10,9 @@ as USPS's OpenAPI validation names them, per integrators who created subscriptio
 The hub subscribes the label owner's MID once, not each tracking number: USPS refuses a second
 live subscription for the same listener URL, and one MID subscription covers every label the
 hub buys. A refused duplicate answers 400 naming the live ``subscriptionId``, which the hub
-then records as its own. USPS deletes a subscription after 30 days without events; the next
-label after that subscribes again.
+then records as its own. USPS deletes a subscription after 30 days without events (warning at
+25): a record older than ``RECHECK`` is checked by subscribing again, which either names the
+live subscription (a refused duplicate) or makes a new one.
 """
 
 from __future__ import annotations
@@ -20,11 +21,14 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from plugins.carriers.usps.settings import UspsSettings
 
 SUBSCRIPTIONS_PATH = "/subscriptions-tracking/v3/subscriptions"
+RECHECK = timedelta(days=7)
+"""Well inside USPS's 30 days, at the cost of one call a week."""
 _ID_KEYS = ("subscriptionId", "subscriptionID", "id")
 _DUPLICATE = re.compile(
     r"subscription\s*id\W{0,4}([0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12})", re.I
@@ -37,6 +41,11 @@ class Subscription:
 
     subscription_id: str
     fingerprint: str
+    checked_at: datetime
+
+    def holds_for(self, fingerprint: str, now: datetime) -> bool:
+        """Made for these settings and recently known to be live."""
+        return self.fingerprint == fingerprint and now - self.checked_at < RECHECK
 
 
 def fingerprint(settings: UspsSettings) -> str:
@@ -83,7 +92,11 @@ def duplicate_of(error_text: str) -> str | None:
 
 def dumps(subscription: Subscription) -> str:
     return json.dumps(
-        {"subscription_id": subscription.subscription_id, "fingerprint": subscription.fingerprint}
+        {
+            "subscription_id": subscription.subscription_id,
+            "fingerprint": subscription.fingerprint,
+            "checked_at": subscription.checked_at.isoformat(),
+        }
     )
 
 
@@ -91,6 +104,9 @@ def loads(text: str) -> Subscription | None:
     """The recorded subscription; None when the record is unreadable (subscribe again)."""
     try:
         data = json.loads(text)
-        return Subscription(str(data["subscription_id"]), str(data["fingerprint"]))
+        checked_at = datetime.fromisoformat(data["checked_at"])
+        if checked_at.tzinfo is None:
+            return None
+        return Subscription(str(data["subscription_id"]), str(data["fingerprint"]), checked_at)
     except (ValueError, KeyError, TypeError):
         return None
