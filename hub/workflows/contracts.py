@@ -208,6 +208,10 @@ class TrackingInput(BaseModel):
     carrier's own first ETA at handover then becomes the promise a delay is measured against."""
     poll_seconds: float
     history_limit: int
+    parcel_number: int = 1
+    parcel_count: int = 1
+    """Which of the shipment's parcels this is: each parcel has its own tracking number and is
+    followed on its own (a shipment is delivered when all its parcels are)."""
     # Carried across continue-as-new:
     status: TrackingStatus = TrackingStatus.UNKNOWN
     seen_event_keys: tuple[str, ...] = ()
@@ -223,6 +227,9 @@ class TrackingResult(BaseModel):
     delivered_at: datetime | None
     last_event: TrackingEvent | None
     delayed: bool
+    tracking_number: str | None = None
+    """The parcel this result is for (None in results of histories from before per-parcel
+    tracking)."""
 
 
 class TrackingPush(BaseModel):

@@ -8,7 +8,7 @@ excluded): calls run as local activities (one marker event each, retried by the 
 the label purchase, which spends money and may wait on a slow carrier: it is a regular,
 heartbeating activity that shows as pending in the UI with its attempts. Search attributes are
 published only before the workflow blocks, so stages passed within one workflow task cost no
-extra events. Measured: 36 events for a one-parcel order.
+extra events. Measured: 33 events for a one-parcel order (BENCHMARKS.md).
 """
 
 from __future__ import annotations
@@ -62,6 +62,8 @@ MARKETPLACE = SearchAttributeKey.for_keyword("Marketplace")
 CARRIER = SearchAttributeKey.for_keyword("Carrier")
 ATTENTION = SearchAttributeKey.for_keyword("Attention")
 SEARCH_ATTRIBUTES = (STAGE, MARKETPLACE, CARRIER, ATTENTION)
+PATCH_TRACK_EVERY_PARCEL = "track-every-parcel"
+"""Since 2026-12: one tracking child per parcel, not per shipment (see `_track_all`)."""
 
 
 # Error types that name their own hold reason, whichever stage raised them.
@@ -320,47 +322,44 @@ class OrderWorkflow:
     async def _track_all(self) -> None:
         self._enter(OrderStage.IN_TRANSIT, "in transit; waiting for the carrier to deliver")
         self._publish()
-        order = self._state.order
+        # Orders started before this patch tracked each shipment by its first parcel only.
+        every_parcel = workflow.patched(PATCH_TRACK_EVERY_PARCEL)
         handles = []
         for shipment in self._state.shipments:
-            assert shipment.label is not None and shipment.carrier is not None
-            tracking = TrackingInput(
-                order_key=order.key,
-                marketplace=order.marketplace,
-                recipient=order.customer,
-                shipment_id=shipment.shipment_id,
-                carrier=shipment.label.carrier,
-                tracking_number=shipment.label.tracking_number,
-                promised_by=order.deliver_by or shipment.carrier.estimated_delivery,
-                promise_from_carrier=order.deliver_by is None,
-                poll_seconds=self._policy.tracking_poll_seconds,
-                history_limit=self._policy.tracking_history_limit,
+            assert shipment.label is not None
+            numbers = (
+                shipment.label.tracking_numbers
+                if every_parcel
+                else (shipment.label.tracking_number,)
             )
-            handles.append(
-                await workflow.start_child_workflow(
-                    ShipmentTrackingWorkflow.run,
-                    tracking,
-                    id=tracking_workflow_id(tracking.carrier, tracking.tracking_number),
-                    static_summary=f"tracking {shipment.shipment_id}",
+            for position, number in enumerate(numbers, start=1):
+                tracking = self._tracking_input(shipment, number, position, len(numbers))
+                handles.append(
+                    await workflow.start_child_workflow(
+                        ShipmentTrackingWorkflow.run,
+                        tracking,
+                        id=tracking_workflow_id(tracking.carrier, number),
+                        static_summary=f"tracking {shipment.shipment_id} parcel {position}",
+                    )
                 )
-            )
         results: list[TrackingResult] = []
         for handle in handles:
             try:
                 results.append(await handle)
             except ChildWorkflowError as err:
                 raise ApplicationError(f"tracking failed: {err.cause}") from err
-        for result in results:
-            index = self._index(result.shipment_id)
-            delivered = result.status is TrackingStatus.DELIVERED
+        undelivered = [r for r in results if r.status is not TrackingStatus.DELIVERED]
+        for shipment_id, parcels in _by_shipment(results).items():
+            outcome = _shipment_outcome(parcels)
+            delivered = outcome.status is TrackingStatus.DELIVERED
             self._set_shipment(
-                index,
+                self._index(shipment_id),
                 status=FulfilmentStatus.DELIVERED if delivered else FulfilmentStatus.RETURNED,
-                tracking_status=result.status,
-                last_tracking_event=result.last_event,
-                delivered_at=result.delivered_at,
+                tracking_status=outcome.status,
+                last_tracking_event=outcome.last_event,
+                delivered_at=outcome.delivered_at,
             )
-        if all(r.status is TrackingStatus.DELIVERED for r in results):
+        if not undelivered:
             self._enter(OrderStage.DELIVERED, "delivered")
         else:
             # Returned to sender or cancelled by the carrier: a person decides (reship, refund).
@@ -368,10 +367,35 @@ class OrderWorkflow:
                 HoldReason(
                     code=HoldCode.TRACKING_EXCEPTION,
                     message="a parcel was not delivered: "
-                    + ", ".join(f"{r.shipment_id} {r.status.value}" for r in results),
+                    + ", ".join(
+                        f"{r.shipment_id} ({r.tracking_number}) {r.status.value}"
+                        if r.tracking_number
+                        else f"{r.shipment_id} {r.status.value}"
+                        for r in undelivered
+                    ),
                 )
             )
             self._enter(OrderStage.DELIVERED, "closed by operator after a tracking exception")
+
+    def _tracking_input(
+        self, shipment: Shipment, number: str, position: int, count: int
+    ) -> TrackingInput:
+        order = self._state.order
+        assert shipment.label is not None and shipment.carrier is not None
+        return TrackingInput(
+            order_key=order.key,
+            marketplace=order.marketplace,
+            recipient=order.customer,
+            shipment_id=shipment.shipment_id,
+            carrier=shipment.label.carrier,
+            tracking_number=number,
+            promised_by=order.deliver_by or shipment.carrier.estimated_delivery,
+            promise_from_carrier=order.deliver_by is None,
+            poll_seconds=self._policy.tracking_poll_seconds,
+            history_limit=self._policy.tracking_history_limit,
+            parcel_number=position,
+            parcel_count=count,
+        )
 
     async def _cancelled(self) -> None:
         """Undo what was done: void unused labels, release the stock. Runs past the cancel guard."""
@@ -567,3 +591,24 @@ class OrderWorkflow:
 def _patched(order: Order, fix: FixAddress) -> Address:
     changes = {k: v for k, v in fix.model_dump().items() if v is not None}
     return Address.model_validate({**order.shipping_address.model_dump(), **changes})
+
+
+def _by_shipment(results: list[TrackingResult]) -> dict[str, list[TrackingResult]]:
+    grouped: dict[str, list[TrackingResult]] = {}
+    for result in results:
+        grouped.setdefault(result.shipment_id, []).append(result)
+    return grouped
+
+
+def _shipment_outcome(parcels: list[TrackingResult]) -> TrackingResult:
+    """A shipment is delivered when every parcel is (at the last one's time); else it takes the
+    status of a parcel that was not delivered."""
+    undelivered = [p for p in parcels if p.status is not TrackingStatus.DELIVERED]
+    events = [p.last_event for p in parcels if p.last_event is not None]
+    last = max(events, key=lambda e: e.occurred_at) if events else None
+    if undelivered:
+        return undelivered[0].model_copy(update={"last_event": last})
+    times = [p.delivered_at for p in parcels if p.delivered_at is not None]
+    return parcels[0].model_copy(
+        update={"last_event": last, "delivered_at": max(times) if times else None}
+    )

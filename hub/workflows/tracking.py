@@ -1,5 +1,8 @@
 """Tracks one parcel until it is delivered or comes back, for as long as that takes.
 
+One runs per tracking number (a shipment of several parcels has one per parcel), with id
+``track:{carrier}:{tracking number}``, which is how carrier pushes find it.
+
 A child of the order workflow. It polls the carrier on a timer, and wakes early when a carrier
 webhook signals events in. Status only moves forward (duplicates and late arrivals are ignored);
 the customer is told once per milestone; a parcel whose estimate slips past the promise raises
@@ -125,6 +128,8 @@ class ShipmentTrackingWorkflow:
             "status": event.status.value,
             "description": event.description,
         }
+        if self._input.parcel_count > 1:
+            facts["parcel"] = f"{self._input.parcel_number} of {self._input.parcel_count}"
         if event.estimated_delivery is not None:
             facts["eta"] = event.estimated_delivery.isoformat()
         notice = CustomerNotice(
@@ -178,6 +183,7 @@ class ShipmentTrackingWorkflow:
         delivered = self._status is TrackingStatus.DELIVERED
         return TrackingResult(
             shipment_id=self._input.shipment_id,
+            tracking_number=self._input.tracking_number,
             status=self._status,
             delivered_at=self._last.occurred_at if delivered and self._last else None,
             last_event=self._last,

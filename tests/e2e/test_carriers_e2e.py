@@ -42,9 +42,7 @@ async def test_ups_rates_labels_confirms_and_tracks_an_order(hub_settings):
         api.post(ups.TOKEN).respond(200, json=ups.load("token.json"))
         rate = api.post(ups.SHOP).respond(200, json=ups.load("rate_shop.json"))
         ship = api.post(ups.SHIP).respond(200, json=ups.load("ship_gif_two_packages.json"))
-        track = api.get(url__regex=r"/api/track/v1/details/.+").mock(
-            return_value=httpx.Response(200, json=ups.load("track_delivered.json"))
-        )
+        track = api.get(url__regex=r"/api/track/v1/details/.+").mock(side_effect=_ups_delivered)
         async with hub_runtime(settings) as rt:
             assert rt.host.names(Family.CARRIERS) == ["ups"]
             state = await run_order(rt)
@@ -62,6 +60,16 @@ async def test_ups_rates_labels_confirms_and_tracks_an_order(hub_settings):
         s.label.tracking_number for s in state.shipments if s.label
     }
     assert {c.carrier for c in confirmations} == {"ups"}
+
+
+def _ups_delivered(request: httpx.Request) -> httpx.Response:
+    """UPS's delivered answer for whichever package is asked about (each is tracked)."""
+    number = request.url.path.rsplit("/", 1)[-1]
+    payload = ups.load("track_delivered.json")
+    for shipment in payload["trackResponse"]["shipment"]:
+        for package in shipment["package"]:
+            package["trackingNumber"] = number
+    return httpx.Response(200, json=payload)
 
 
 async def test_usps_rates_labels_confirms_and_tracks_a_us_order(hub_settings, tmp_path):

@@ -31,11 +31,13 @@ VALID_ONLY = {
 async def test_committed_histories_replay_with_current_code(hub_settings):
     """Changing workflow code in a way that breaks running orders fails here.
 
-    To record a new history after a deliberate, patched change:
-    HUB_RECORD_HISTORIES=1 pytest -k replay
+    To record a new history after a deliberate, patched change, keeping the older ones (they
+    stand for orders still running on the old code):
+    HUB_RECORD_HISTORIES=order_happy_path_<change> pytest -k replay
     """
-    target = HISTORIES / "order_happy_path.json"
-    if os.environ.get("HUB_RECORD_HISTORIES"):
+    name = os.environ.get("HUB_RECORD_HISTORIES")
+    if name:
+        target = HISTORIES / f"{name}.json"
         async with hub_runtime(hub_settings(**VALID_ONLY)) as rt:
             (wid,) = await rt.place(1)
             await rt.client.get_workflow_handle(wid).result()

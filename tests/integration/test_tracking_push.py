@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import tomllib
 from datetime import UTC, datetime
+from pathlib import Path
 
 import httpx
 import pytest
 
+from hub.domain.holds import HoldCode
 from hub.domain.status import OrderStage
 from hub.domain.tracking import TrackingEvent, TrackingStatus
+from hub.intake import IntakeOutcome
 from hub.plugin import Family
 from hub.webhooks import create_app
 from hub.workflows.order import OrderWorkflow
 from plugins.carriers.sandbox import SandboxCarrier
-from tests.conftest import hub_runtime
+from tests.conftest import ROOT, hub_runtime
 from tests.integration.helpers import wait_for_state
 from tests.integration.test_durability import VALID_ONLY
 
@@ -73,3 +77,94 @@ async def test_signed_push_delivers_the_parcel_and_a_forged_one_is_refused(hub_s
 
 def _bad(headers: dict[str, str]) -> dict[str, str]:
     return {name: "0" * 64 for name in headers if "signature" in name}
+
+
+# One box that takes at most 1.4 kg (the heaviest single item): heavier orders ship in parcels.
+ONE_ITEM_BOXES = {
+    "standard": {
+        "boxes": [
+            {
+                "id": "box-one",
+                "name": "One-item box",
+                "inner_mm": [450, 350, 300],
+                "outer_mm": [456, 356, 312],
+                "tare_grams": 300,
+                "material_kg": 0.28,
+                "max_load_grams": 1400,
+                "cost": "0.70",
+            }
+        ]
+    }
+}
+
+
+async def _heavy_order(rt) -> str:
+    """A sandbox order over 1.4 kg, placed through the intake: its shipment needs 2+ parcels."""
+    weights = {
+        p["sku"]: p["weight_grams"]
+        for p in tomllib.loads((ROOT / "config" / "catalog.toml").read_text())["products"]
+    }
+    for _ in range(200):
+        (request,) = await rt.host.simulate_orders("sandbox", 1)
+        (event,) = await rt.host.parse_webhook("sandbox", request)
+        order = event.order
+        if order is None or not all(line.sku in weights for line in order.lines):
+            continue
+        if sum(weights[line.sku] * line.quantity for line in order.lines) > 1400:
+            assert await rt.intake.submit(order) is IntakeOutcome.STARTED
+            return order.workflow_id
+    raise AssertionError("no sandbox order over 1.4 kg in 200 tries")
+
+
+async def test_every_parcel_is_tracked_and_one_returned_holds_the_order(hub_settings):
+    """Each parcel of a shipment has its own tracking workflow: the order is delivered only
+    when all are, and one coming back holds it for a person, naming that parcel."""
+    settings = hub_settings(
+        **VALID_ONLY,
+        orders={"tracking_poll_seconds": 3600},
+        carriers={"sandbox": {"clock_speed": 1}},
+        packaging=ONE_ITEM_BOXES,
+    )
+    async with hub_runtime(settings) as rt:
+        carrier = rt.host.plugin(Family.CARRIERS, "sandbox")
+        assert isinstance(carrier, SandboxCarrier)
+        app = create_app(rt.host, rt.intake, Path(settings.data_dir) / "rejects.jsonl")
+        wid = await _heavy_order(rt)
+        state = await wait_for_state(rt.client, wid, lambda s: s.stage is OrderStage.IN_TRANSIT)
+        labels = [s.label for s in state.shipments if s.label]
+        parcels = [n for label in labels for n in label.tracking_numbers]
+        assert len(parcels) > len(labels)  # some shipment has several parcels
+        returned = parcels[-1]
+        now = datetime.now(UTC)
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://hub"
+        ) as http:
+            for number in parcels:
+                status, code, text = (
+                    (TrackingStatus.RETURN_TO_SENDER, "RS", "returned to sender")
+                    if number == returned
+                    else (TrackingStatus.DELIVERED, "DL", "delivered to the front door")
+                )
+                event = TrackingEvent(
+                    tracking_number=number,
+                    status=status,
+                    carrier_code=code,
+                    description=text,
+                    occurred_at=now,
+                )
+                headers, body = carrier.signed_tracking_webhook([event])
+                pushed = await http.post(
+                    "/webhooks/carriers/sandbox", content=body, headers=headers
+                )
+                assert pushed.json() == {"parcels": {number: "signalled"}}, pushed.text
+
+        held = await wait_for_state(rt.client, wid, lambda s: s.stage is OrderStage.ON_HOLD)
+        assert held.hold is not None and held.hold.code is HoldCode.TRACKING_EXCEPTION
+        assert f"({returned}) return_to_sender" in held.hold.message
+        (shipment,) = [
+            s for s in held.shipments if s.label and returned in s.label.tracking_numbers
+        ]
+        assert shipment.tracking_status is TrackingStatus.RETURN_TO_SENDER
+        for other in held.shipments:
+            if other is not shipment:
+                assert other.tracking_status is TrackingStatus.DELIVERED

@@ -180,6 +180,7 @@ def test_every_kind_renders_with_and_without_facts(kind: NoticeKind):
         "reason": "the street number is missing",
         "description": "Held at depot & rerouted",
         "status": "in_transit",
+        "parcel": "2 of 3",
     }
     for facts in (everything, {}):
         rendered = render(notice(kind, facts=facts), "Nordic Basics")
@@ -189,6 +190,17 @@ def test_every_kind_renders_with_and_without_facts(kind: NoticeKind):
         assert rendered.body.endswith("Thank you for shopping with us.\nNordic Basics\n")
         assert "\n\n\n" not in rendered.body
         assert "{{" not in rendered.body
+
+
+def test_a_parcel_of_several_says_which_one_it_is():
+    facts = {**SHIPPED_FACTS, "parcel": "2 of 3"}
+    delivered = render(notice(NoticeKind.DELIVERED, facts=facts))
+    assert delivered.subject == "Parcel 2 of 3 of your order 1001 has been delivered"
+    assert "Parcel 2 of 3 of your order 1001 has been delivered." in delivered.body
+    out = render(notice(NoticeKind.OUT_FOR_DELIVERY, facts=facts)).body
+    assert "Parcel 2 of 3 of this shipment.\nTracking number: SBX0000123" in out
+    single = render(notice(NoticeKind.DELIVERED, facts=SHIPPED_FACTS))
+    assert single.subject == "Your order 1001 has been delivered"
 
 
 def test_shipped_names_carrier_tracking_and_a_readable_eta():

@@ -38,6 +38,7 @@ CODES: dict[str, tuple[TrackingStatus, str]] = {
     "OD": (TrackingStatus.OUT_FOR_DELIVERY, "Out for delivery"),
     "NH": (TrackingStatus.DELIVERY_FAILED, "Delivery attempted: recipient not available"),
     "DL": (TrackingStatus.DELIVERED, "Delivered"),
+    "RS": (TrackingStatus.RETURN_TO_SENDER, "Returned to sender: refused by the recipient"),
     "VD": (TrackingStatus.CANCELLED, "Label voided by the shipper"),
 }
 

@@ -25,9 +25,11 @@ FACTS = (
     "reason",
     "status",
     "description",
+    "parcel",
 )
 """Facts the workflows put in notices (``carrier_name`` when they know it; ``carrier`` is the
-plugin key); templates may use each, present or not."""
+plugin key; ``parcel``, e.g. "2 of 3", for a shipment of several parcels); templates may use
+each, present or not."""
 
 _BASE = """\
 Hello{% if customer_name %} {{ customer_name }}{% endif %},
@@ -42,6 +44,9 @@ Thank you for shopping with us.
 """
 
 _TRACKING = """\
+{% if parcel %}
+Parcel {{ parcel }} of this shipment.
+{% endif %}
 {% if tracking_number %}
 Tracking number: {{ tracking_number }}{% if carrier %} ({{ carrier_name or carrier }}){% endif %}
 
@@ -57,7 +62,8 @@ _SUBJECTS = {
     NoticeKind.OUT_FOR_DELIVERY: "Your parcel for order {{ order_ref }} arrives today",
     NoticeKind.DELAYED: "Your parcel for order {{ order_ref }} is running late",
     NoticeKind.DELIVERY_FAILED: "We could not deliver your parcel for order {{ order_ref }}",
-    NoticeKind.DELIVERED: "Your order {{ order_ref }} has been delivered",
+    NoticeKind.DELIVERED: "{% if parcel %}Parcel {{ parcel }} of your order {{ order_ref }} "
+    "has been delivered{% else %}Your order {{ order_ref }} has been delivered{% endif %}",
     NoticeKind.REVIEW_INVITATION: "How was your order {{ order_ref }}?",
     NoticeKind.CANCELLED: "Your order {{ order_ref }} has been cancelled",
 }
@@ -103,7 +109,9 @@ The tracking page says when they will try again or where to collect it.
 
 {% include "tracking.txt" %}""",
     NoticeKind.DELIVERED: """\
-Your order {{ order_ref }} has been delivered. We hope you enjoy it.
+{% if parcel %}Parcel {{ parcel }} of your order {{ order_ref }} has been delivered.
+{% else %}Your order {{ order_ref }} has been delivered. We hope you enjoy it.
+{% endif %}
 If something is wrong, reply to this message and we will put it right.""",
     NoticeKind.REVIEW_INVITATION: """\
 Your order {{ order_ref }} arrived a little while ago. How did we do?
