@@ -21,6 +21,12 @@ BERLIN = (
     'address = { name = "Versand", company = "Hub Fulfilment GmbH", '
     'line1 = "Lagerstrasse 5", city = "Berlin", postal_code = "10115", country = "DE" }'
 )
+UPS = {
+    "client_id": "hub-test-client-id",
+    "client_secret": "not-a-real-secret",
+    "account_number": "222006",
+    "carbon_neutral": "off",
+}
 USPS = {
     "client_id": "hub-test-consumer-key",
     "client_secret": "hub-test-consumer-secret",

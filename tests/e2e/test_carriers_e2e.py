@@ -14,7 +14,7 @@ from hub.domain.status import OrderStage
 from hub.domain.tracking import TrackingStatus
 from hub.plugin import Family
 from tests.conftest import hub_runtime
-from tests.e2e.carriers import BERLIN, BROOKLYN, DHL, USPS, only_carrier
+from tests.e2e.carriers import BERLIN, BROOKLYN, DHL, UPS, USPS, only_carrier
 from tests.e2e.orders import run_order
 from tests.integration.test_durability import VALID_ONLY
 from tests.plugins import test_dhl as dhl
@@ -28,15 +28,7 @@ pytestmark = pytest.mark.integration
 async def test_ups_rates_labels_confirms_and_tracks_an_order(hub_settings):
     settings = hub_settings(
         **VALID_ONLY,
-        carriers={
-            "ups": {
-                "client_id": "hub-test-client-id",
-                "client_secret": "not-a-real-secret",
-                "account_number": "222006",
-                "carbon_neutral": "off",
-            },
-            "sandbox": {"enabled": False},
-        },
+        carriers={"ups": UPS, "sandbox": {"enabled": False}},
     )
     with respx.mock(base_url=ups.BASE, assert_all_called=False) as api:
         api.post(ups.TOKEN).respond(200, json=ups.load("token.json"))

@@ -20,6 +20,7 @@ from hub.plugin import Family
 from hub.webhooks import create_app
 from hub.workflows.order import OrderWorkflow
 from tests.conftest import hub_runtime
+from tests.e2e.carriers import UPS
 from tests.e2e.orders import place_order
 from tests.integration.helpers import wait_for_state
 from tests.integration.test_durability import VALID_ONLY
@@ -46,14 +47,8 @@ async def test_ups_track_alert_pushes_deliver_the_order(hub_settings, tmp_path):
         **VALID_ONLY,
         orders={"tracking_poll_seconds": 3600},
         carriers={
-            "ups": {
-                "client_id": "hub-test-client-id",
-                "client_secret": "not-a-real-secret",
-                "account_number": "222006",
-                "carbon_neutral": "off",
-                "track_alert_url": alert.HOOK_URL,
-                "track_alert_credential": alert.CREDENTIAL,
-            },
+            "ups": UPS
+            | {"track_alert_url": alert.HOOK_URL, "track_alert_credential": alert.CREDENTIAL},
             "sandbox": {"enabled": False},
         },
     )
