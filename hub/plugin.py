@@ -19,9 +19,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import ClassVar, Generic, TypeVar
+from typing import Annotated, ClassVar, Generic, TypeVar
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import AfterValidator, BaseModel, ConfigDict
 
 
 class Family(StrEnum):
@@ -33,6 +34,18 @@ class Family(StrEnum):
     INSERTS = "inserts"
     CARRIERS = "carriers"
     NOTIFIERS = "notifiers"
+
+
+def _https_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme != "https" or not parts.hostname:
+        raise ValueError("must be an https:// URL")
+    return value
+
+
+HttpsUrl = Annotated[str, AfterValidator(_https_url)]
+"""A URL secrets travel to or from (an API, the hub's public webhook address): https, with a
+host. For plugin settings."""
 
 
 class PluginSettings(BaseModel):

@@ -62,28 +62,28 @@ def declaration(
                 unit_weight_grams=spec.weight_grams,
             )
         )
-    return Customs(
+    customs = Customs(
         contents=ContentsType.GIFT if order.is_gift else contents,
         incoterm=incoterm,
         items=tuple(items),
         invoice_number=order.external_id,
-        shipping_charges=shipping_share(order, items),
     )
+    charges = shipping_share(order, customs.total_value)
+    return customs.model_copy(update={"shipping_charges": charges})
 
 
-def shipping_share(order: Order, items: Sequence[CustomsItem]) -> Money | None:
+def shipping_share(order: Order, goods: Money) -> Money | None:
     """The part of what the buyer paid for shipping that this parcel carries: all of it for a
     one-parcel order, else in proportion to the goods' value (a split order ships in several
     parcels, each declared on its own)."""
     paid = order.shipping_paid
     if paid is None or paid.amount <= 0:
         return None
-    currency = items[0].unit_value.currency
-    if paid.currency != currency:
+    if paid.currency != goods.currency:
         return None  # a declaration is in one currency; the hub does not convert
     ordered = sum((line.unit_price.amount * line.quantity for line in order.lines), Decimal(0))
-    shipped = sum((item.total_value.amount for item in items), Decimal(0))
     if ordered <= 0:
         return None
-    share = (paid.amount * shipped / ordered).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-    return Money(amount=min(share, paid.amount), currency=currency)
+    share = paid.amount * goods.amount / ordered
+    rounded = share.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return Money(amount=min(rounded, paid.amount), currency=paid.currency)

@@ -85,6 +85,12 @@ class Customs(BaseModel):
     """What the buyer paid to ship this parcel ("postal charges" on a CN23, "freight" on an
     invoice): many countries levy duty on goods plus transport. None: nothing was charged."""
 
+    @property
+    def total_value(self) -> Money:
+        """What the goods declared are worth together."""
+        first, *rest = (item.total_value for item in self.items)
+        return sum(rest, first)
+
     @model_validator(mode="after")
     def _one_currency(self) -> Customs:
         currencies = {item.unit_value.currency for item in self.items}

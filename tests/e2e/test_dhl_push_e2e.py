@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import httpx
 import pytest
 import respx
 
@@ -21,7 +20,7 @@ from hub.workflows.order import OrderWorkflow
 from tests.conftest import hub_runtime
 from tests.e2e.carriers import BERLIN, DHL, only_carrier
 from tests.e2e.orders import place_order
-from tests.integration.helpers import wait_for_state, wait_until
+from tests.integration.helpers import edge_client, wait_for_state, wait_until
 from tests.plugins import test_dhl as dhl
 
 pytestmark = pytest.mark.integration
@@ -59,9 +58,7 @@ async def test_dhl_push_activates_and_delivers_a_german_order(hub_settings, tmp_
             await wait_until(lambda: track.called, what="first DHL tracking poll")
             assert json.loads(subscribe.calls.last.request.content)["shipmentIDs"] == [dhl.NUMBER]
 
-            async with httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=app), base_url="http://hub"
-            ) as http:
+            async with edge_client(app) as http:
                 forged = await http.post(
                     "/webhooks/carriers/dhl",
                     content=fixture_body("push_delivered.json"),

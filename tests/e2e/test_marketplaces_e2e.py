@@ -10,7 +10,6 @@ import json
 import time
 from datetime import UTC, datetime
 
-import httpx
 import pytest
 import respx
 from temporalio.service import RPCError
@@ -24,6 +23,7 @@ from hub.webhooks import create_app
 from hub.workflows.order import OrderWorkflow
 from tests.conftest import hub_runtime
 from tests.e2e.catalog import catalog_file
+from tests.integration.helpers import edge_client
 from tests.plugins import test_amazon as amazon
 from tests.plugins import test_ebay as ebay
 from tests.plugins import test_shopify as shopify
@@ -150,9 +150,7 @@ async def test_woocommerce_signed_webhook_in_fulfilment_and_tracking_back(hub_se
         async with hub_runtime(settings) as rt:
             app = create_app(rt.host, rt.intake, tmp_path / "rejects.jsonl")
             webhook = woo.delivery("order.created", order)
-            async with httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=app), base_url="http://hub"
-            ) as http:
+            async with edge_client(app) as http:
                 forged = await http.post(
                     "/webhooks/woocommerce",
                     content=webhook.body,

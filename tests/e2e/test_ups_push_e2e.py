@@ -22,7 +22,7 @@ from hub.workflows.order import OrderWorkflow
 from tests.conftest import hub_runtime
 from tests.e2e.carriers import UPS
 from tests.e2e.orders import place_order
-from tests.integration.helpers import wait_for_state
+from tests.integration.helpers import edge_client, wait_for_state
 from tests.integration.test_durability import VALID_ONLY
 from tests.plugins import test_ups as ups
 from tests.plugins import test_ups_track_alert as alert
@@ -80,9 +80,7 @@ async def test_ups_track_alert_pushes_deliver_the_order(hub_settings, tmp_path):
             assert sorted(subscribed) == sorted(numbers)
 
             app = create_app(rt.host, rt.intake, tmp_path / "rejects.jsonl")
-            async with httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=app), base_url="http://hub"
-            ) as http:
+            async with edge_client(app) as http:
                 forged = await http.post(
                     "/webhooks/carriers/ups",
                     content=delivered_push(numbers[0]),

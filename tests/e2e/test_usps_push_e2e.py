@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 
-import httpx
 import pytest
 import respx
 
@@ -19,7 +18,7 @@ from plugins.carriers.usps.subscriptions import SUBSCRIPTIONS_PATH
 from tests.conftest import hub_runtime
 from tests.e2e.carriers import BROOKLYN, USPS, only_carrier
 from tests.e2e.orders import place_order
-from tests.integration.helpers import wait_for_state
+from tests.integration.helpers import edge_client, wait_for_state
 from tests.plugins import test_usps as usps
 from tests.plugins import test_usps_push as push
 
@@ -56,9 +55,7 @@ async def test_a_signed_usps_push_delivers_the_parcel(hub_settings, tmp_path):
 
             app = create_app(rt.host, rt.intake, tmp_path / "rejects.jsonl")
             delivered = push.signed(usps.fixture("push_delivered.json"))
-            async with httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=app), base_url="http://hub"
-            ) as http:
+            async with edge_client(app) as http:
                 forged = await http.post(
                     "/webhooks/carriers/usps",
                     content=delivered.body,

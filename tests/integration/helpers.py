@@ -7,6 +7,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import httpx
+from starlette.types import ASGIApp
 from temporalio.client import Client
 
 from hub.workflows.contracts import OrderState
@@ -51,3 +53,8 @@ async def wait_until(predicate: Callable[[], bool], *, what: str, timeout: float
         if time.monotonic() > deadline:
             raise AssertionError(f"no {what} within {timeout} s")
         await asyncio.sleep(0.05)
+
+
+def edge_client(app: ASGIApp) -> httpx.AsyncClient:
+    """An HTTP client for the hub's webhook app, served in this process."""
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://hub")

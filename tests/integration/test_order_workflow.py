@@ -6,7 +6,6 @@ import asyncio
 import sys
 from pathlib import Path
 
-import httpx
 import pytest
 from temporalio.client import WorkflowUpdateFailedError
 
@@ -26,6 +25,7 @@ from plugins.marketplaces.sandbox.geography import COUNTRIES
 from plugins.marketplaces.sandbox.signing import ORDERS_CANCELLED
 from tests.conftest import hub_runtime
 from tests.integration.helpers import (
+    edge_client,
     history_length,
     wait_for_state,
     wait_for_visibility,
@@ -290,9 +290,7 @@ async def test_cancellation_from_the_channel_stops_the_order_and_releases_stock(
         webhook = market.signed_webhook(ORDERS_CANCELLED, cancelled)
 
         app = create_app(rt.host, rt.intake, tmp_path / "rejects.jsonl")
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://hub"
-        ) as http:
+        async with edge_client(app) as http:
             answer = await http.post(
                 "/webhooks/sandbox", content=webhook.body, headers=webhook.headers
             )

@@ -6,7 +6,6 @@ import tomllib
 from datetime import UTC, datetime
 from pathlib import Path
 
-import httpx
 import pytest
 
 from hub.domain.holds import HoldCode
@@ -18,7 +17,7 @@ from hub.webhooks import create_app
 from hub.workflows.order import OrderWorkflow
 from plugins.carriers.sandbox import SandboxCarrier
 from tests.conftest import ROOT, hub_runtime
-from tests.integration.helpers import wait_for_state
+from tests.integration.helpers import edge_client, wait_for_state
 from tests.integration.test_durability import VALID_ONLY
 
 pytestmark = pytest.mark.integration
@@ -57,9 +56,7 @@ async def test_signed_push_delivers_the_parcel_and_a_forged_one_is_refused(hub_s
         ]
         headers, body = carrier.signed_tracking_webhook(events)
 
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://hub"
-        ) as http:
+        async with edge_client(app) as http:
             forged = await http.post(
                 "/webhooks/carriers/sandbox", content=body, headers={**headers, **_bad(headers)}
             )
@@ -136,9 +133,7 @@ async def test_every_parcel_is_tracked_and_one_returned_holds_the_order(hub_sett
         assert len(parcels) > len(labels)  # some shipment has several parcels
         returned = parcels[-1]
         now = datetime.now(UTC)
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://hub"
-        ) as http:
+        async with edge_client(app) as http:
             for number in parcels:
                 status, code, text = (
                     (TrackingStatus.RETURN_TO_SENDER, "RS", "returned to sender")

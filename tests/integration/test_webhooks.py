@@ -9,7 +9,6 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-import httpx
 import pytest
 from pydantic import ValidationError
 from temporalio.service import RPCError
@@ -23,6 +22,7 @@ from hub.intake import Intake
 from hub.plugin import Family, HubPlugin, PluginSettings
 from hub.temporal import connect
 from hub.webhooks import create_app
+from tests.integration.helpers import edge_client
 
 pytestmark = pytest.mark.integration
 SECRET = b"whsec-test"
@@ -122,9 +122,7 @@ async def edge(hub_settings, tmp_path, monkeypatch):
         client, settings.temporal.task_queue, settings.orders, tmp_path / "problems.jsonl"
     )
     app = create_app(host, intake, tmp_path / "rejects.jsonl")
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://hub"
-    ) as http:
+    async with edge_client(app) as http:
         yield http, client, tmp_path
 
 

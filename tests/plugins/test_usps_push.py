@@ -67,6 +67,15 @@ def with_summary(summary: Any, subscription_type: str = "TRACKING") -> dict[str,
     return envelope
 
 
+async def buy_in_another_worker(runtime: PluginRuntime, key: str, **settings: Any) -> None:  # noqa: F811
+    """One label bought by a fresh plugin (a restarted or second worker) on the same state."""
+    carrier = UspsCarrier(make_settings(**settings), runtime)
+    try:
+        await carrier.carrier_buy_label(label_request(idempotency_key=key))
+    finally:
+        await carrier.aclose()
+
+
 @pytest.fixture
 async def pushing(usps: respx.MockRouter, runtime: PluginRuntime) -> AsyncIterator[UspsCarrier]:  # noqa: F811
     usps.post(SUBSCRIPTIONS_PATH, name="subscribe").respond(
@@ -192,11 +201,7 @@ async def test_the_first_label_subscribes_the_mid_once(
     assert call.headers["authorization"].startswith("Bearer ")
 
     # A restarted worker finds the subscription on disk and does not ask again.
-    restarted = UspsCarrier(make_settings(**PUSHING), runtime)
-    try:
-        await restarted.carrier_buy_label(label_request(idempotency_key="label:shopify:1003:S-3"))
-    finally:
-        await restarted.aclose()
+    await buy_in_another_worker(runtime, "label:shopify:1003:S-3", **PUSHING)
     assert usps["subscribe"].call_count == 1
 
 
@@ -206,13 +211,8 @@ async def test_a_new_secret_subscribes_again(
     runtime: PluginRuntime,  # noqa: F811
 ) -> None:
     await pushing.carrier_buy_label(label_request())
-    rotated = UspsCarrier(
-        make_settings(**{**PUSHING, "tracking_webhook_secret": "n" * 32}), runtime
-    )
-    try:
-        await rotated.carrier_buy_label(label_request(idempotency_key="label:shopify:1004:S-4"))
-    finally:
-        await rotated.aclose()
+    rotated = {**PUSHING, "tracking_webhook_secret": "n" * 32}
+    await buy_in_another_worker(runtime, "label:shopify:1004:S-4", **rotated)
     assert usps["subscribe"].call_count == 2
     assert json.loads(usps["subscribe"].calls[1].request.content)["secret"] == "n" * 32
 

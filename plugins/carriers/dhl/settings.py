@@ -18,7 +18,6 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 from typing import Literal
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
@@ -26,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, m
 from hub.domain.address import CountryCode
 from hub.domain.money import CurrencyCode
 from hub.domain.shipment import LabelFormat
-from hub.plugin import PluginSettings
+from hub.plugin import HttpsUrl, PluginSettings
 from plugins.carriers.dhl.products import ProductCode
 
 SANDBOX_URL = "https://api-sandbox.dhl.com/parcel/de/shipping/v2"
@@ -142,7 +141,7 @@ class DhlSettings(PluginSettings):
     )
     """Where customers follow a parcel; ``{tracking_number}`` is filled in."""
 
-    push_url: str | None = None
+    push_url: HttpsUrl | None = None
     """The hub's public ``/webhooks/carriers/dhl`` URL (https): set, every new label's shipment
     numbers are subscribed to Shipment Tracking - Unified - Push, which posts their events
     there (polling stays the fallback)."""
@@ -151,18 +150,8 @@ class DhlSettings(PluginSettings):
     needed with ``push_url``."""
     push_header: str = Field(default="DHL-Push-Token", pattern=_HEADER_NAME)
     """Name of the header carrying ``push_token`` (the subscription's ``ApiKeyAuthentication``)."""
-    push_api_url: str = PUSH_API_URL
+    push_api_url: HttpsUrl = PUSH_API_URL
     """The Push API; DHL's test host is ``https://api-test.dhl.com/tracking/push/v1``."""
-
-    @field_validator("push_url", "push_api_url")
-    @classmethod
-    def _https(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        parts = urlsplit(value)
-        if parts.scheme != "https" or not parts.hostname:
-            raise ValueError("must be an https:// URL")
-        return value
 
     @field_validator("push_token")
     @classmethod

@@ -13,7 +13,6 @@ branch, needing seller VAT number, invoice and net weights) is not used.
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from hub.domain.customs import ContentsType, needs_customs
@@ -66,7 +65,7 @@ def customs_fields(
                 "countryCode": item.origin_country,
             }
         )
-    total = sum((item.total_value.amount for item in customs.items), Decimal(0))
+    total = customs.total_value.amount
     grams = sum(item.unit_weight_grams * item.quantity for item in customs.items)
     declaration: dict[str, Any] = {
         "categoryOfItem": {"categoryType": [CATEGORIES[customs.contents]]},

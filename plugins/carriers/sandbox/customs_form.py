@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
-from decimal import Decimal
 
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
@@ -59,7 +58,7 @@ def render_cn23(request: LabelRequest, customs: Customs, tracking_numbers: Seque
         Spacer(1, 3 * mm),
         Paragraph(
             f"Total gross weight: <b>{gross_grams / 1000:.3f} kg</b> &nbsp; "
-            f"Total value: <b>{_money(_total(customs))}</b> &nbsp; "
+            f"Total value: <b>{_money(customs.total_value)}</b> &nbsp; "
             f"Postal charges/fees: <b>{_charges(customs)}</b>",
             small,
         ),
@@ -121,14 +120,6 @@ def _items(customs: Customs, style: object) -> Table:
         )
     )
     return table
-
-
-def _total(customs: Customs) -> Money:
-    currency = customs.items[0].unit_value.currency
-    total = Money(amount=Decimal(0), currency=currency)
-    for item in customs.items:
-        total = total + item.total_value
-    return total
 
 
 def _charges(customs: Customs) -> str:

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import re
 from typing import Literal
-from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
 from hub.domain.shipment import LabelFormat
-from hub.plugin import PluginSettings
+from hub.plugin import HttpsUrl, PluginSettings
 from plugins.carriers.usps.services import MailClass
 
 _MID = r"^(\d{6}|\d{9})$"
@@ -62,7 +61,7 @@ class UspsSettings(PluginSettings):
     label_size: Literal["4X6LABEL", "4X5LABEL", "4X4LABEL", "6X4LABEL"] = "4X6LABEL"
     """Labels ``labelType`` (2x7 is left out: USPS cannot render it as ZPL)."""
 
-    tracking_webhook_url: str | None = None
+    tracking_webhook_url: HttpsUrl | None = None
     """The hub's public ``/webhooks/carriers/usps`` URL (https). Set, the label owner's MID is
     subscribed once (Subscriptions - Tracking) and USPS pushes every tracking update there,
     signed with ``tracking_webhook_secret``; the hub still polls, at its usual pace."""
@@ -84,13 +83,6 @@ class UspsSettings(PluginSettings):
                 "permit_number and permit_zip are required when account_type is PERMIT"
             )
         return self
-
-    @field_validator("tracking_webhook_url")
-    @classmethod
-    def _https(cls, value: str | None) -> str | None:
-        if value is not None and (urlsplit(value).scheme != "https" or not urlsplit(value).netloc):
-            raise ValueError("USPS pushes to https URLs only")
-        return value
 
     @field_validator("tracking_webhook_secret")
     @classmethod
