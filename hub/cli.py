@@ -6,9 +6,11 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import signal
 import sys
 from collections.abc import Awaitable, Callable, Coroutine
+from datetime import UTC, datetime
 from functools import wraps
 from typing import Any, TypeVar
 
@@ -33,7 +35,16 @@ from hub.temporal import (
     ensure_search_attributes,
 )
 from hub.webhooks import create_app
-from hub.workflows.contracts import CancelRequest, FixAddress, FixSku, OrderState
+from hub.workflows.contracts import (
+    AddressDecision,
+    CancelRequest,
+    FixAddress,
+    FixSku,
+    OrderState,
+    ReleaseDate,
+    Resolution,
+    ResolveUndelivered,
+)
 from hub.workflows.order import ATTENTION, CARRIER, STAGE, OrderWorkflow
 
 log = logging.getLogger("hub")
@@ -289,12 +300,73 @@ async def orders_retry(order_id: str) -> None:
     await _update(order_id, lambda h: h.execute_update(OrderWorkflow.retry))
 
 
+@orders.command("ship-available")
+@click.argument("order_id")
+@_async
+async def orders_ship_available(order_id: str) -> None:
+    """After a short pick: ship what was picked; the missing units are released and reported."""
+    await _update(order_id, lambda h: h.execute_update(OrderWorkflow.ship_available))
+
+
+@orders.command("relabel")
+@click.argument("order_id")
+@_async
+async def orders_relabel(order_id: str) -> None:
+    """The channel changed the address after the label: void it and label the new address."""
+    decision = AddressDecision(relabel=True)
+    await _update(order_id, lambda h: h.execute_update(OrderWorkflow.address_decision, decision))
+
+
+@orders.command("keep-address")
+@click.argument("order_id")
+@_async
+async def orders_keep_address(order_id: str) -> None:
+    """The channel changed the address after the label: ship to the address on the label."""
+    decision = AddressDecision(relabel=False)
+    await _update(order_id, lambda h: h.execute_update(OrderWorkflow.address_decision, decision))
+
+
+@orders.command("reship")
+@click.argument("order_id")
+@click.option("--note", default="", help="Why, for the record (no personal data).")
+@_async
+async def orders_reship(order_id: str, note: str) -> None:
+    """A parcel was not delivered: send its lines again as a new shipment."""
+    decision = ResolveUndelivered(resolution=Resolution.RESHIP, note=note)
+    await _update(order_id, lambda h: h.execute_update(OrderWorkflow.resolve, decision))
+
+
+@orders.command("close")
+@click.argument("order_id")
+@click.option("--note", default="", help="How it was settled (e.g. refunded in the channel).")
+@_async
+async def orders_close(order_id: str, note: str) -> None:
+    """A parcel was not delivered: end the order here (settled with the customer)."""
+    decision = ResolveUndelivered(resolution=Resolution.CLOSE, note=note)
+    await _update(order_id, lambda h: h.execute_update(OrderWorkflow.resolve, decision))
+
+
+@orders.command("release-date")
+@click.argument("order_id")
+@click.option("--at", "release_at", type=click.DateTime(), help="When it may ship (UTC).")
+@click.option("--now", "now", is_flag=True, help="Release the presale order now.")
+@_async
+async def orders_release_date(order_id: str, release_at: datetime | None, now: bool) -> None:
+    """Move a presale order's release date, or release it now."""
+    if now == (release_at is not None):
+        raise click.UsageError("give exactly one of --at or --now")
+    when = None if now else release_at.replace(tzinfo=UTC) if release_at else None
+    change = ReleaseDate(release_at=when)
+    await _update(order_id, lambda h: h.execute_update(OrderWorkflow.set_release_date, change))
+
+
 @orders.command("cancel")
 @click.argument("order_id")
 @click.option("--reason", default="cancelled by operator", show_default=True)
 @_async
 async def orders_cancel(order_id: str, reason: str) -> None:
-    """Ask an order to cancel: before shipping it stops, releases stock and voids labels."""
+    """Cancel an order: what has not shipped stops (stock released and put back, labels voided);
+    what has shipped is recorded as a return request."""
     handle = _handle(await connect(_settings()), order_id)
     await handle.signal(OrderWorkflow.cancel, CancelRequest(reason=reason))
     click.echo("cancel requested")
@@ -342,6 +414,16 @@ def describe_order(state: OrderState) -> str:
     ]
     if state.hold:
         lines.append(f"HOLD      {state.hold.code.value}: {state.hold.message}")
+        actions = ", ".join(f"hub orders {a.value}" for a in state.hold.actions)
+        lines.append(f"resolve   {actions}")
+    if state.outage:
+        lines.append(f"OUTAGE    {state.outage}")
+    for note in state.after_sales:
+        lines.append(f"after-sales {note.kind}: {note.detail}")
+    for short in state.short_shipped:
+        lines.append(f"short-shipped {short.line_id}: {short.quantity} x {short.sku} (released)")
+    if state.resolution_note:
+        lines.append(f"closed    {state.resolution_note}")
     for line in order.lines:
         lines.append(f"line      {line.line_id}: {line.quantity} x {line.sku} @ {line.unit_price}")
     for shipment in state.shipments:
@@ -380,5 +462,21 @@ async def _until_interrupted() -> None:
     await stop.wait()
 
 
+def entry() -> None:
+    """The `hub` executable. Ends the process with `os._exit` once the command is done: the
+    Temporal client's native runtime threads can crash the interpreter while it finalizes
+    (`Fatal Python error: PyGILState_Release`, exit 134) after a command that succeeded."""
+    code: int = 0
+    try:
+        main.main(prog_name="hub")
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    finally:
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    main()
+    entry()

@@ -18,9 +18,8 @@ from hub.domain.holds import HoldCode
 from hub.domain.status import OrderStage
 from hub.feed import place_sandbox_orders
 from hub.host import PluginHost
-from hub.intake import Intake
 from hub.settings import HubSettings
-from hub.temporal import SEARCH_ATTRIBUTE_NAMES, build_worker, connect
+from hub.temporal import SEARCH_ATTRIBUTE_NAMES, build_intake, build_worker, connect
 from hub.workflows.contracts import OrderState
 from hub.workflows.order import OrderWorkflow
 
@@ -81,12 +80,7 @@ async def run_demo(settings: HubSettings, orders: int, timeout: float = 600) -> 
 async def _run(
     client: Client, settings: HubSettings, host: PluginHost, count: int, timeout: float
 ) -> DemoReport:
-    intake = Intake(
-        client,
-        settings.temporal.task_queue,
-        settings.orders,
-        settings.data_dir / "intake-problems.jsonl",
-    )
+    intake = build_intake(client, settings)
     marketplace = "sandbox"
     started = time.perf_counter()
     delivered = await place_sandbox_orders(host, intake, marketplace, count)

@@ -15,9 +15,12 @@ import subprocess
 import sys
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
-from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
+from google.protobuf.duration_pb2 import Duration
+from temporalio.api.namespace.v1 import NamespaceConfig
+from temporalio.api.workflowservice.v1 import GetSystemInfoRequest, UpdateNamespaceRequest
 from temporalio.client import Client
 
 from hub.errors import ConfigError
@@ -43,6 +46,13 @@ def _die_with_parent() -> None:
 
 
 PR_SET_PDEATHSIG = 1
+NAMESPACE = "default"
+RETENTION = timedelta(days=3)
+"""How long the dev server keeps a closed workflow (history, queries, the Web UI). `start-dev`
+has no flag for it and bootstraps its namespace with 24 h: Friday's closed orders were gone
+by Saturday. Three days (the Temporal CLI's default for a new namespace) span a weekend, and bound
+the dev database: about 75 KB per sandbox order with its tracking, so 1.3 GB a day at the feed's
+default 12 orders a minute. Dedupe does not rest on it: the intake's ledger outlives any run."""
 
 
 def free_port() -> int:
@@ -80,7 +90,7 @@ async def dev_server(
         "--log-level",
         "warn",
         "--namespace",
-        "default",
+        NAMESPACE,
     ]
     if ui_port:
         args += ["--ui-port", str(ui_port)]
@@ -105,6 +115,7 @@ async def dev_server(
         address = f"127.0.0.1:{port}"
         try:
             await _wait_ready(address, process)
+            await _set_retention(address, RETENTION)
             yield DevServer(address, f"http://127.0.0.1:{ui_port}" if ui_port else None, process)
         finally:
             if process.returncode is None:
@@ -114,6 +125,19 @@ async def dev_server(
                 except TimeoutError:
                     process.kill()
                     await process.wait()
+
+
+async def _set_retention(address: str, retention: timedelta) -> None:
+    """Every start: the namespace outlives the process in `--db-filename`, so an older
+    retention is brought up to date too."""
+    client = await Client.connect(address, namespace=NAMESPACE)
+    ttl = Duration()
+    ttl.FromTimedelta(retention)
+    await client.workflow_service.update_namespace(
+        UpdateNamespaceRequest(
+            namespace=NAMESPACE, config=NamespaceConfig(workflow_execution_retention_ttl=ttl)
+        )
+    )
 
 
 async def _wait_ready(

@@ -7,6 +7,8 @@ request with a side effect may or may not have happened and must be reconciled, 
 
 from __future__ import annotations
 
+from pydantic import ValidationError
+
 
 class HubError(Exception):
     """Base of the errors plugins and the hub raise on purpose."""
@@ -38,3 +40,11 @@ class AmbiguousOutcomeError(HubError):
 
 class NotReadyError(TransientError):
     """The remote side has not finished yet (e.g. pickers still working); ask again later."""
+
+
+def one_line(exc: ValidationError) -> str:
+    """A settings or data validation error as one line: where, what, and how many more."""
+    first = exc.errors()[0]
+    where = ".".join(str(p) for p in first["loc"]) or "(root)"
+    more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+    return f"{where}: {first['msg']}{more}"

@@ -28,9 +28,10 @@ async def deliver_webhook(
     if not await host.verify_webhook(marketplace, request):
         raise PermanentError(f"webhook for {marketplace} refused: bad or missing signature")
     events = await host.parse_webhook(marketplace, request)
+    outcomes = await intake.take_delivery(marketplace, events)
     return [
-        (order_workflow_id(e.marketplace, e.external_id), await intake.handle_event(e))
-        for e in events
+        (order_workflow_id(e.marketplace, e.external_id), outcome)
+        for e, outcome in zip(events, outcomes, strict=True)
     ]
 
 

@@ -38,6 +38,8 @@ if TYPE_CHECKING:
         PurchasedLabel,
         Quote,
         RateRequest,
+        ReleaseRequest,
+        ReleaseResult,
         Reservation,
         ReservationRequest,
         ShipmentConfirmation,
@@ -126,29 +128,36 @@ def warehouse_reserve(request: ReservationRequest) -> MaybeAwaitable[Reservation
 
 
 @hookspec(firstresult=True)
-def warehouse_release(reservation_key: str) -> MaybeAwaitable[bool]:
-    """Release what is still reserved under the key. Idempotent. Stops at first non-None result."""
+def warehouse_release(request: ReleaseRequest) -> MaybeAwaitable[ReleaseResult]:
+    """Give back stock under the request's reservation key and say how many units moved.
+
+    Without ``lines``: release every unpicked unit and put the picked units of shipments not
+    in ``kept_shipments`` back on the shelf; a repeat moves nothing. With ``lines``: release
+    exactly those unpicked units, once per ``release_id``, so the shipment is then due only
+    what was picked. Stops at first non-None result.
+    """
 
 
 @hookspec(firstresult=True)
 def warehouse_pick_list(request: PickListRequest) -> MaybeAwaitable[PickList]:
-    """Create (or return the existing) pick list for a shipment, in walking order.
-
-    Stops at first non-None result.
+    """Create (or return the existing) pick list for a shipment's pick attempt, in walking
+    order; a later attempt lists only the units still missing. Stops at first non-None result.
     """
 
 
 @hookspec(firstresult=True)
 def warehouse_confirm_pick(pick_list: PickList) -> MaybeAwaitable[PickResult]:
-    """Report what was picked, checked by scan; raise ``NotReadyError`` while pickers work.
+    """Report what was picked, checked by scan, cumulative over attempts; once per attempt.
 
-    Stops at first non-None result.
+    Raise ``NotReadyError`` while pickers work. Stops at first non-None result.
     """
 
 
 @hookspec(firstresult=True)
 def warehouse_confirm_pack(confirmation: PackConfirmation) -> MaybeAwaitable[PackResult]:
-    """Record the packed parcels after pack verification. Stops at first non-None result."""
+    """Verify the parcels against what was picked and is still due for the shipment, and
+    record them. Stops at first non-None result.
+    """
 
 
 # =========================================================================== packing

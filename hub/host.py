@@ -39,6 +39,8 @@ from hub.domain.messages import (
     PurchasedLabel,
     Quote,
     RateRequest,
+    ReleaseRequest,
+    ReleaseResult,
     Reservation,
     ReservationRequest,
     ShipmentConfirmation,
@@ -48,9 +50,9 @@ from hub.domain.messages import (
     VoidResult,
     WebhookRequest,
 )
-from hub.errors import ConfigError, PermanentError
+from hub.errors import ConfigError, PermanentError, one_line
 from hub.plugin import Family, HubPlugin, PluginRuntime
-from hub.settings import HubSettings, config_path, one_line
+from hub.settings import HubSettings, config_path
 
 ENTRY_POINT_GROUP = "hub.plugins"
 T = TypeVar("T")
@@ -210,12 +212,11 @@ class PluginHost:
         )
         return _model(Reservation, result)
 
-    async def release(self, warehouse: str, reservation_key: str) -> bool:
-        return bool(
-            await self._call(
-                Family.WAREHOUSES, warehouse, "warehouse_release", reservation_key=reservation_key
-            )
+    async def release(self, warehouse: str, request: ReleaseRequest) -> ReleaseResult:
+        result = await self._call(
+            Family.WAREHOUSES, warehouse, "warehouse_release", request=request
         )
+        return _model(ReleaseResult, result)
 
     async def pick_list(self, warehouse: str, request: PickListRequest) -> PickList:
         result = await self._call(

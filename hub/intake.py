@@ -1,15 +1,17 @@
 """Where orders enter Temporal: one workflow per order, whatever duplicates arrive.
 
 Workflow id `order:{marketplace}:{external_id}`; a second delivery of a running order becomes
-a `channel_update` signal, a delivery of a finished one is refused by the id reuse policy.
+a `channel_update` signal, a delivery of a finished one is refused by the id reuse policy while
+Temporal retains the closed run, and by the intake's ledger (`hub.ledger`) ever after.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 
@@ -31,6 +33,8 @@ from temporalio.service import RPCError, RPCStatusCode
 from hub.domain.messages import ChannelEvent, ChannelEventKind
 from hub.domain.order import Order, order_workflow_id
 from hub.domain.status import OrderStage
+from hub.ledger import OrderLedger, StartedOrder
+from hub.noops import NoOpRecords
 from hub.workflows.contracts import CancelRequest, OrderInput, OrderState
 from hub.workflows.order import MARKETPLACE, STAGE, OrderWorkflow
 from hub.workflows.policy import OrderPolicy
@@ -51,6 +55,18 @@ class IntakeOutcome(StrEnum):
     UNKNOWN_ORDER = "unknown_order"
     RECORDED_PROBLEM = "recorded_problem"
     IGNORED = "ignored"
+    LATE_UPDATE = "late_update"
+    """The order was started long ago and its closed run is past retention: not started again."""
+
+
+NO_EVENT = "the delivery carried no event"
+NO_REASON = "ignored by the plugin without a reason"
+LATE_UPDATE_REASON = "late update of a closed order (its workflow is past retention)"
+# Why a delivery with these outcomes changed nothing; ignored events carry their own reason.
+_NO_OP_REASONS = {
+    IntakeOutcome.ALREADY_DONE: "update of an order whose workflow has finished",
+    IntakeOutcome.UNKNOWN_ORDER: "cancellation of an order without a running workflow",
+}
 
 
 @dataclass(frozen=True)
@@ -59,6 +75,8 @@ class Intake:
     task_queue: str
     policy: OrderPolicy
     problems_file: Path
+    ledger: OrderLedger
+    noops: NoOpRecords
 
     async def submit(self, order: Order, *, ask_first: bool = False) -> IntakeOutcome:
         """Start the order's workflow, or hand a running one this version of the order.
@@ -67,6 +85,9 @@ class Intake:
         already holds this version. Pollers set it, since they re-read overlapping windows;
         webhooks do not, since a query waits for a worker and a channel waits for the 2xx.
         """
+        if await self.ledger.find(order.key) is not None:
+            # Started before: only ever updated, even once Temporal has forgotten the run.
+            return await self._update(order, ask_first=ask_first)
         try:
             await self.client.start_workflow(
                 OrderWorkflow.run,
@@ -84,9 +105,15 @@ class Intake:
                 static_summary=f"order {order.key}",
             )
         except WorkflowAlreadyStartedError:
+            # Started by a hub before the ledger, or the record after the start was lost.
+            await self._remember(order)
             return await self._update(order, ask_first=ask_first)
+        await self._remember(order)
         log.info("order %s started", order.key)
         return IntakeOutcome.STARTED
+
+    async def _remember(self, order: Order) -> None:
+        await self.ledger.record(StartedOrder(order.key, order.workflow_id, datetime.now(UTC)))
 
     async def _update(self, order: Order, *, ask_first: bool) -> IntakeOutcome:
         handle: WorkflowHandle[OrderWorkflow, OrderState] = self.client.get_workflow_handle_for(
@@ -99,9 +126,30 @@ class Intake:
             await handle.signal(OrderWorkflow.channel_update, order)
         except RPCError as err:
             if err.status is RPCStatusCode.NOT_FOUND:
-                return IntakeOutcome.ALREADY_DONE
+                return await self._closed(handle, order)
             raise
         return IntakeOutcome.UPDATED
+
+    async def _closed(
+        self, handle: WorkflowHandle[OrderWorkflow, OrderState], order: Order
+    ) -> IntakeOutcome:
+        """A signal found no running workflow: finished and still retained, or long gone."""
+        try:
+            await handle.describe()
+        except RPCError as err:
+            if err.status is not RPCStatusCode.NOT_FOUND:
+                raise
+            # Recorded here, not by the caller, so a poller's late update is kept as well.
+            self.noops.record(
+                IntakeOutcome.LATE_UPDATE.value,
+                LATE_UPDATE_REASON,
+                marketplace=order.marketplace,
+                account=order.account,
+                external_id=order.external_id,
+                occurred_at=order.updated_at,
+            )
+            return IntakeOutcome.LATE_UPDATE
+        return IntakeOutcome.ALREADY_DONE
 
     async def _folded_already(
         self, handle: WorkflowHandle[OrderWorkflow, OrderState], order: Order
@@ -122,6 +170,37 @@ class Intake:
             return None  # no worker to answer now: signal, the workflow sorts it out
         known = state.order.updated_at
         return IntakeOutcome.UNCHANGED if known and known >= order.updated_at else None
+
+    async def take_delivery(
+        self, marketplace: str, events: Sequence[ChannelEvent]
+    ) -> list[IntakeOutcome]:
+        """A webhook delivery's events, one by one; what changed nothing is recorded.
+
+        Only deliveries: a poller re-reads overlapping windows and would record every ignored
+        order each time (its page result counts outcomes instead).
+        """
+        if not events:
+            self.noops.record(IntakeOutcome.IGNORED.value, NO_EVENT, marketplace=marketplace)
+        outcomes = []
+        for event in events:
+            outcome = await self.handle_event(event)
+            if outcome is IntakeOutcome.IGNORED:
+                self._record_no_op(outcome, _ignored_because(event), event)
+            elif outcome in _NO_OP_REASONS:
+                self._record_no_op(outcome, _NO_OP_REASONS[outcome], event)
+            outcomes.append(outcome)
+        return outcomes
+
+    def _record_no_op(self, outcome: IntakeOutcome, reason: str, event: ChannelEvent) -> None:
+        self.noops.record(
+            outcome.value,
+            reason,
+            marketplace=event.marketplace,
+            account=event.account,
+            external_id=event.external_id,
+            dedupe_key=event.dedupe_key,
+            occurred_at=event.occurred_at,
+        )
 
     async def handle_event(self, event: ChannelEvent, *, ask_first: bool = False) -> IntakeOutcome:
         if event.kind is ChannelEventKind.IGNORED:
@@ -169,3 +248,9 @@ class Intake:
         log.warning(
             "order %s:%s not mappable: %s", event.marketplace, event.external_id, row["problem"]
         )
+
+
+def _ignored_because(event: ChannelEvent) -> str:
+    if event.kind is ChannelEventKind.IGNORED:
+        return event.reason or NO_REASON
+    return f"{event.kind.value} event without an order: nothing to act on"

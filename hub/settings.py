@@ -23,7 +23,7 @@ from pydantic_settings import (
 from hub.domain.carrier_choice import CarrierRules
 from hub.domain.customs import ContentsType, Incoterm
 from hub.domain.shipment import LabelFormat
-from hub.errors import ConfigError
+from hub.errors import ConfigError, one_line
 from hub.workflows.policy import OrderPolicy
 from hub.workflows.polling_contracts import PollerConfig
 
@@ -179,10 +179,3 @@ def load_settings(**overrides: Any) -> HubSettings:
         return HubSettings(**overrides)
     except ValidationError as exc:
         raise ConfigError(f"{path}: {one_line(exc)}") from None
-
-
-def one_line(exc: ValidationError) -> str:
-    first = exc.errors()[0]
-    where = ".".join(str(p) for p in first["loc"]) or "(root)"
-    more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-    return f"{where}: {first['msg']}{more}"

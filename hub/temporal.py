@@ -21,7 +21,10 @@ from hub.activities.polling import PollingActivities
 from hub.documents import LocalDocumentStore
 from hub.host import PluginHost
 from hub.intake import Intake
+from hub.ledger import SqliteOrderLedger
+from hub.noops import NoOpRecords
 from hub.plugin import Family
+from hub.pushes import PushBuffer
 from hub.settings import HubSettings
 from hub.workflows.order import SEARCH_ATTRIBUTES, OrderWorkflow
 from hub.workflows.polling import ChannelPollerWorkflow
@@ -71,15 +74,19 @@ def build_activities(settings: HubSettings, host: PluginHost) -> OrderActivities
         packing_rules=settings.packing,
         customs=settings.customs,
         label_format=settings.labels.format,
+        pushes=PushBuffer.in_dir(settings.data_dir),
     )
 
 
 def build_intake(client: Client, settings: HubSettings) -> Intake:
+    data = settings.data_dir
     return Intake(
-        client,
-        settings.temporal.task_queue,
-        settings.orders,
-        settings.data_dir / "intake-problems.jsonl",
+        client=client,
+        task_queue=settings.temporal.task_queue,
+        policy=settings.orders,
+        problems_file=data / "intake-problems.jsonl",
+        ledger=SqliteOrderLedger(data / "intake-ledger.sqlite3"),
+        noops=NoOpRecords(data / "intake-noops.jsonl"),
     )
 
 

@@ -8,6 +8,7 @@ intake, and only then answer 2xx. A Temporal outage answers 503 so the channel r
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections import defaultdict
@@ -18,6 +19,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
+from temporalio.client import WorkflowExecutionStatus
 from temporalio.service import RPCError, RPCStatusCode
 
 from hub.domain.messages import WebhookRequest
@@ -26,15 +28,22 @@ from hub.errors import InvalidSignatureError, PermanentError, TransientError
 from hub.host import PluginHost
 from hub.intake import Intake
 from hub.plugin import Family
+from hub.pushes import PushBuffer
 from hub.workflows.contracts import TrackingPush, tracking_workflow_id
 
 log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 2 * 1024 * 1024
 
 
-def create_app(host: PluginHost, intake: Intake, rejects_file: Path) -> Starlette:
+def create_app(
+    host: PluginHost, intake: Intake, rejects_file: Path, pushes: PushBuffer | None = None
+) -> Starlette:
+    """`pushes`: where early carrier pushes wait for their tracking workflow; by default the
+    buffer of the data dir holding `rejects_file`, which the workers of that dir read."""
+    early = pushes or PushBuffer.in_dir(rejects_file.parent)
     marketplaces = set(host.names(Family.MARKETPLACES))
     carriers = set(host.names(Family.CARRIERS))
+    webhook_channels = _webhook_channels(host, marketplaces)
 
     async def receive(request: Request) -> JSONResponse:
         plugin = request.path_params["plugin"]
@@ -43,6 +52,10 @@ def create_app(host: PluginHost, intake: Intake, rejects_file: Path) -> Starlett
         webhook = await _webhook(request, plugin)
         if webhook is None:
             return JSONResponse({"error": "body too large"}, status_code=413)
+        if plugin not in webhook_channels:
+            why = f"marketplace '{plugin}' takes no webhooks: its orders come in by polling"
+            _record_reject(rejects_file, plugin, why, webhook)
+            return JSONResponse({"error": why}, status_code=404)
         if not await host.verify_webhook(plugin, webhook):
             log.warning("webhook for %s refused: bad or missing signature", plugin)
             return JSONResponse({"error": "invalid signature"}, status_code=401)
@@ -54,13 +67,17 @@ def create_app(host: PluginHost, intake: Intake, rejects_file: Path) -> Starlett
         except TransientError as exc:
             return _unavailable(plugin, str(exc))
         try:
-            outcomes = [await intake.handle_event(event) for event in events]
+            outcomes = await intake.take_delivery(plugin, events)
         except RPCError as exc:
             return _unavailable(plugin, f"Temporal: {exc.message}")
+        except TransientError as exc:  # the intake's ledger is busy
+            return _unavailable(plugin, str(exc))
         return JSONResponse({"accepted": [o.value for o in outcomes]})
 
     async def receive_tracking(request: Request) -> JSONResponse:
-        """A carrier's tracking push, signalled into each parcel's tracking workflow."""
+        """A carrier's tracking push, signalled into each parcel's tracking workflow; per parcel
+        the answer says `signalled`, `buffered` (tracking not started yet: kept for it),
+        `dropped` (the buffer's bound reached) or `not_tracked` (its tracking has ended)."""
         carrier = request.path_params["carrier"]
         if carrier not in carriers:
             return JSONResponse({"error": f"no enabled carrier '{carrier}'"}, status_code=404)
@@ -86,29 +103,67 @@ def create_app(host: PluginHost, intake: Intake, rejects_file: Path) -> Starlett
                 delivered[tracking_number] = await _push(carrier, tracking_number, events)
         except RPCError as exc:
             return _unavailable(carrier, f"Temporal: {exc.message}")
+        except TransientError as exc:  # the push buffer is busy
+            return _unavailable(carrier, str(exc))
         return JSONResponse({"parcels": delivered})
 
     async def _push(carrier: str, tracking_number: str, events: list[TrackingEvent]) -> str:
         handle = intake.client.get_workflow_handle(tracking_workflow_id(carrier, tracking_number))
+        push = TrackingPush(events=tuple(events))
+
+        async def signalled() -> bool:
+            try:
+                await handle.signal("tracking_events", push)
+            except RPCError as exc:
+                if exc.status is RPCStatusCode.NOT_FOUND:
+                    return False
+                raise
+            return True
+
+        if await signalled():
+            return "signalled"
         try:
-            await handle.signal("tracking_events", TrackingPush(events=tuple(events)))
+            ended = (await handle.describe()).status is not WorkflowExecutionStatus.RUNNING
         except RPCError as exc:
-            if exc.status is RPCStatusCode.NOT_FOUND:
-                # Not a parcel the hub tracks (any more): acknowledge so the carrier stops.
-                return "not_tracked"
-            raise
-        return "signalled"
+            if exc.status is not RPCStatusCode.NOT_FOUND:
+                raise
+            ended = False
+        if ended:
+            # The hub tracked this parcel and is done with it: acknowledge so the carrier stops.
+            return "not_tracked"
+        # Not started yet (the order is still confirming the shipment), or never will be: keep
+        # the events for its first poll; the buffer's age bound clears the never.
+        kept = await asyncio.to_thread(early.store, carrier, tracking_number, events)
+        # Tracking may have started since the first signal and polled before the store; if it
+        # still does not exist now, its first poll comes after the store and finds them.
+        if await signalled():
+            return "signalled"
+        return "buffered" if kept else "dropped"
 
     async def health(_: Request) -> JSONResponse:
         return JSONResponse({"ok": True})
+
+    async def stats(_: Request) -> JSONResponse:
+        """Deliveries answered 2xx that started or changed nothing, by cause, since start."""
+        noops = intake.noops
+        return JSONResponse({"since": noops.since.isoformat(), "no_ops": noops.counts()})
 
     return Starlette(
         routes=[
             Route("/webhooks/carriers/{carrier}", receive_tracking, methods=["POST"]),
             Route("/webhooks/{plugin}", receive, methods=["POST"]),
             Route("/healthz", health, methods=["GET"]),
+            Route("/intake/stats", stats, methods=["GET"]),
         ]
     )
+
+
+def _webhook_channels(host: PluginHost, marketplaces: set[str]) -> set[str]:
+    """The marketplaces whose plugin reads webhooks; the others (eBay) are polled only."""
+    hooks = {row["plugin"]: set(row["hooks"].split(",")) for row in host.describe()}
+    needed = {"marketplace_verify_webhook", "marketplace_parse_webhook"}
+    prefix = f"{Family.MARKETPLACES.value}."
+    return {name for name in marketplaces if needed <= hooks.get(prefix + name, set())}
 
 
 async def _webhook(request: Request, plugin: str) -> WebhookRequest | None:

@@ -10,13 +10,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
 
 from hub.devserver import DevServer, dev_server
 from hub.feed import place_sandbox_orders
 from hub.host import PluginHost
 from hub.intake import Intake
 from hub.settings import HubSettings
-from hub.temporal import SEARCH_ATTRIBUTE_NAMES, build_worker, connect
+from hub.temporal import SEARCH_ATTRIBUTE_NAMES, build_intake, build_worker, connect
+from tests.guards import failed_workflow_tasks, is_finished_selftest, report
 
 ROOT = Path(__file__).resolve().parent.parent
 os.environ.setdefault("HUB_CONFIG", str(ROOT / "config" / "hub.toml"))
@@ -24,8 +27,15 @@ os.environ.setdefault("HUB_CONFIG", str(ROOT / "config" / "hub.toml"))
 
 @pytest.fixture(scope="session")
 async def temporal_server() -> AsyncIterator[DevServer]:
+    """The session's dev server. After the last test that used it, the run fails (an error at
+    this teardown, so counted in the summary and the exit code) if any workflow task failed."""
     async with dev_server(search_attributes=SEARCH_ATTRIBUTE_NAMES) as server:
         yield server
+        client = await Client.connect(server.address, data_converter=pydantic_data_converter)
+        found = await failed_workflow_tasks(client)
+    problems = [p for p in found if not is_finished_selftest(p)]
+    if problems:
+        pytest.fail(report(problems), pytrace=False)
 
 
 def make_settings(data_dir: Path, address: str, **overrides: Any) -> HubSettings:
@@ -90,12 +100,7 @@ async def hub_runtime(settings: HubSettings, *, worker: bool = True) -> AsyncIte
     """A HubRuntime with (optionally) a worker running in this process."""
     host = PluginHost.from_settings(settings)
     client = await connect(settings)
-    intake = Intake(
-        client,
-        settings.temporal.task_queue,
-        settings.orders,
-        settings.data_dir / "intake-problems.jsonl",
-    )
+    intake = build_intake(client, settings)
     runtime = HubRuntime(settings, host, client, intake)
     try:
         if worker:

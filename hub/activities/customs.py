@@ -12,7 +12,7 @@ from hub.domain.customs import ContentsType, Customs, CustomsItem, Incoterm, nee
 from hub.domain.messages import ItemSpec
 from hub.domain.money import Money
 from hub.domain.order import Order
-from hub.domain.shipment import Shipment
+from hub.domain.shipment import Shipment, goods_value
 from hub.workflows.contracts import ErrorType
 
 
@@ -68,7 +68,7 @@ def declaration(
         items=tuple(items),
         invoice_number=order.external_id,
     )
-    charges = shipping_share(order, customs.total_value)
+    charges = shipping_share(order, goods_value(order, shipment))
     return customs.model_copy(update={"shipping_charges": charges})
 
 
@@ -81,7 +81,7 @@ def shipping_share(order: Order, goods: Money) -> Money | None:
         return None
     if paid.currency != goods.currency:
         return None  # a declaration is in one currency; the hub does not convert
-    ordered = sum((line.unit_price.amount * line.quantity for line in order.lines), Decimal(0))
+    ordered = order.total.amount
     if ordered <= 0:
         return None
     share = paid.amount * goods.amount / ordered

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
@@ -35,6 +37,7 @@ from hub.domain.messages import (
     PurchasedLabel,
     Quote,
     RateRequest,
+    ReleaseRequest,
     Reservation,
     ReservationRequest,
     ShipmentConfirmation,
@@ -43,7 +46,6 @@ from hub.domain.messages import (
     VoidRequest,
     VoidResult,
 )
-from hub.domain.money import Money
 from hub.domain.shipment import (
     CarrierChoice,
     Label,
@@ -51,10 +53,12 @@ from hub.domain.shipment import (
     PackagingChoice,
     ShipmentLine,
     ShippingPaper,
+    goods_value,
 )
 from hub.errors import AmbiguousOutcomeError, PermanentError
 from hub.host import PluginHost
 from hub.plugin import Family
+from hub.pushes import PushBuffer
 from hub.settings import CustomsSettings, PackingRules
 from hub.workflows.contracts import (
     Activity,
@@ -64,6 +68,7 @@ from hub.workflows.contracts import (
     NoticeInput,
     PickOutcome,
     ReleaseInput,
+    ReleaseOutcome,
     ReserveInput,
     ShipmentInput,
     TrackInput,
@@ -73,6 +78,7 @@ from hub.workflows.contracts import (
 )
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 CAPABILITY_IDEMPOTENCY_KEY = "idempotency_key"
 CAPABILITY_LABEL_LOOKUP = "label_lookup"
@@ -87,13 +93,17 @@ class OrderActivities:
         packing_rules: PackingRules,
         customs: CustomsSettings | None = None,
         label_format: LabelFormat = LabelFormat.PDF,
+        pushes: PushBuffer | None = None,
     ) -> None:
+        """`pushes`: carrier pushes that came before their parcel's tracking started, handed in
+        by `track_shipment` (None: the carrier's polled events only)."""
         self._host = host
         self._documents = documents
         self._carrier_rules = carrier_rules
         self._packing_rules = packing_rules
         self._customs = customs or CustomsSettings()
         self._label_format = label_format
+        self._pushes = pushes
 
     def all(self) -> list[object]:
         return [
@@ -157,9 +167,21 @@ class OrderActivities:
             return await self._host.reserve(input.warehouse, request)
 
     @activity.defn(name=Activity.RELEASE.value)
-    async def release_stock(self, input: ReleaseInput) -> bool:
+    async def release_stock(self, input: ReleaseInput) -> ReleaseOutcome:
+        """A whole release (cancel, with put-back) or, with lines, a partial one (short ship)."""
         with plugin_errors(f"release stock in {input.warehouse}"):
-            return await self._host.release(input.warehouse, input.reservation_key)
+            result = await self._host.release(
+                input.warehouse,
+                ReleaseRequest(
+                    reservation_key=input.reservation_key,
+                    kept_shipments=input.kept_shipments,
+                    lines=input.lines,
+                    release_id=input.release_id,
+                ),
+            )
+        return ReleaseOutcome(
+            released_units=result.released_units, put_back_units=result.put_back_units
+        )
 
     # ----------------------------------------------------------------- warehouse floor
 
@@ -174,6 +196,7 @@ class OrderActivities:
                     shipment_id=shipment.shipment_id,
                     warehouse=shipment.warehouse,
                     lines=shipment.lines,
+                    attempt=input.pick_attempt,
                 ),
             )
             result = await self._host.confirm_pick(input.warehouse, pick_list)
@@ -181,6 +204,7 @@ class OrderActivities:
             pick_list_id=pick_list.pick_list_id,
             short_skus=tuple(result.short_skus),
             route_length_m=pick_list.route_length_m,
+            short_lines=result.short_lines,
         )
 
     @activity.defn(name=Activity.PACK.value)
@@ -257,10 +281,6 @@ class OrderActivities:
     async def choose_carrier(self, input: ShipmentInput) -> CarrierChoice:
         order, shipment = input.order, input.shipment
         assert shipment.packaging is not None
-        prices = {line.line_id: line.unit_price for line in order.lines}
-        value = Money.zero(order.currency)
-        for line in shipment.lines:
-            value = value + prices[line.line_id] * line.quantity
         request = RateRequest(
             shipment_id=shipment.shipment_id,
             ship_from=shipment.ship_from,
@@ -269,7 +289,7 @@ class OrderActivities:
             service_level=order.service_level,
             ship_date=datetime.now(UTC),
             deliver_by=order.deliver_by,
-            declared_value=value,
+            declared_value=goods_value(order, shipment),
         )
         destination = order.shipping_address.country
         carriers = carriers_for(destination, self._host.names(Family.CARRIERS), self._carrier_rules)
@@ -294,6 +314,7 @@ class OrderActivities:
                 self._carrier_rules,
                 service_level=order.service_level,
                 deliver_by=order.deliver_by,
+                label_format=self._label_format,
             )
         except NoEligibleQuoteError as exc:
             detail = f" ({'; '.join(failures)})" if failures else ""
@@ -310,7 +331,8 @@ class OrderActivities:
 
     @activity.defn(name=Activity.BUY_LABEL.value)
     async def buy_label(self, input: LabelInput) -> Label:
-        """Buy exactly one label per idempotency key, whatever retries and crashes happen.
+        """Buy exactly one label per idempotency key, whatever retries and crashes happen, as
+        the carrier choice says: its service, eco option and label format.
 
         The key is in the activity's input, so Temporal has recorded it before the call.
         Carriers that honour the key dedupe a repeat themselves; for the others an earlier
@@ -319,7 +341,8 @@ class OrderActivities:
         """
         shipment, order = input.shipment, input.order
         assert shipment.carrier is not None and shipment.packaging is not None
-        carrier = shipment.carrier.carrier
+        choice = shipment.carrier
+        carrier = choice.carrier
         capabilities = self._host.plugin(Family.CARRIERS, carrier).capabilities
         lookup = LabelLookup(
             idempotency_key=input.idempotency_key, shipment_id=shipment.shipment_id
@@ -342,19 +365,20 @@ class OrderActivities:
                 idempotency_key=input.idempotency_key,
                 shipment_id=shipment.shipment_id,
                 order_reference=order.key,
-                service_code=shipment.carrier.service_code,
+                service_code=choice.service_code,
                 ship_from=shipment.ship_from,
                 ship_to=order.shipping_address,
                 recipient=order.customer,
                 parcels=shipment.packaging.parcels,
-                declared_value=order.total,
+                declared_value=goods_value(order, shipment),
                 ship_date=datetime.now(UTC),
                 customs=customs,
-                label_format=self._label_format,
+                label_format=choice.label_format or self._label_format,
+                eco_option=choice.eco_option,
             )
             try:
                 async with heartbeating():
-                    purchased = await self._host.buy_label(carrier, request)
+                    purchased = await _uninterrupted(self._host.buy_label(carrier, request))
             except AmbiguousOutcomeError as exc:
                 found = None
                 if CAPABILITY_LABEL_LOOKUP in capabilities:
@@ -447,10 +471,24 @@ class OrderActivities:
 
     @activity.defn(name=Activity.TRACK.value)
     async def track_shipment(self, input: TrackInput) -> TrackingUpdate:
+        """The carrier's events for the parcel, plus pushes buffered before its tracking began."""
         with plugin_errors(f"track {input.carrier} parcel"):
-            return await self._host.track(
+            update = await self._host.track(
                 input.carrier, TrackRequest(tracking_number=input.tracking_number)
             )
+        if self._pushes is None:
+            return update
+        # Claimed last, after everything that can fail, and per call: a retry or a replay of
+        # this very call gets the same events again, so none is lost to a crash.
+        info = activity.info()
+        claim = f"{info.workflow_id}/{info.workflow_run_id}/{info.activity_id}"
+        with plugin_errors(f"read buffered {input.carrier} pushes"):
+            pushed = await asyncio.to_thread(
+                self._pushes.take, input.carrier, input.tracking_number, claim
+            )
+        if not pushed:
+            return update
+        return update.model_copy(update={"events": (*update.events, *pushed)})
 
     @activity.defn(name=Activity.NOTIFY.value)
     async def notify_customer(self, input: NoticeInput) -> list[NoticeReceipt]:
@@ -466,6 +504,17 @@ def with_co2e_estimate(quote: Quote, request: RateRequest) -> Quote:
     weight = sum(parcel.weight_grams for parcel in request.parcels)
     estimate = estimate_co2e_grams(request.ship_from.country, request.ship_to.country, weight)
     return quote.model_copy(update={"co2e_grams": estimate})
+
+
+async def _uninterrupted(call: Awaitable[T]) -> T:
+    """Finish a purchase in flight even if the activity is cancelled (the order was): cut off,
+    the carrier may still charge for a label nobody knows of. Returned, the workflow voids it."""
+    task = asyncio.ensure_future(call)
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        log.info("cancel asked during a label purchase: finishing it so it can be voided")
+        return await task
 
 
 def _uncertain(action: str, why: str) -> ApplicationError:

@@ -1,4 +1,12 @@
-"""Choosing a carrier service from quotes, by rules from config. Pure: the reason is recorded."""
+"""Choosing a carrier service from quotes, by rules from config. Pure: the reason is recorded.
+
+The choice is what the label is bought as: the service, its eco option (when the seller opted
+in) and the label format. Formats are settled here, at quote time, so a chosen quote never
+fails at label time: a quote names the formats its carrier can make for these parcels (USPS
+and DHL make one label per parcel and only ZPL labels join into one document), quotes that
+can print the packing station's format are preferred, and only if none can is the label bought
+in a format the chosen carrier makes (the reason says so).
+"""
 
 from __future__ import annotations
 
@@ -10,7 +18,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from hub.domain.messages import Quote
-from hub.domain.shipment import CarrierChoice
+from hub.domain.shipment import CarrierChoice, LabelFormat
 
 
 class CarrierRules(BaseModel):
@@ -22,7 +30,8 @@ class CarrierRules(BaseModel):
     must_meet_deliver_by: bool = True
     """Drop quotes that would arrive after the order's deliver-by date (if any quote meets it)."""
     prefer_eco_within_percent: float = Field(default=0.0, ge=0)
-    """Take a quote with eco options if it costs at most this much more than the best one."""
+    """Take a quote with eco options if it costs at most this much more than the best one, and
+    buy its label with the eco option. 0: eco options are not bought."""
     max_billable_weight_grams: dict[str, int] = Field(default_factory=dict)
     """Carrier -> heaviest billable weight it may be given."""
     exclude: dict[str, list[str]] = Field(default_factory=dict)
@@ -46,7 +55,9 @@ def choose(
     *,
     service_level: str,
     deliver_by: datetime | None,
+    label_format: LabelFormat,
 ) -> CarrierChoice:
+    """The quote to buy, by `rules`; `label_format` is what the packing station prints."""
     if not quotes:
         raise NoEligibleQuoteError("no carrier returned a quote")
     notes: list[str] = []
@@ -62,6 +73,17 @@ def choose(
     eligible = [q for q in eligible if q.billable_weight_grams <= limits.get(q.carrier, 10**9)]
     if not eligible:
         raise NoEligibleQuoteError("every quote is over its carrier's weight limit")
+
+    # Before the deliver-by date: a label the station cannot print ships nothing on time.
+    printable = [q for q in eligible if label_format in formats_of(q, label_format)]
+    if not printable:
+        notes.append(f"no quote can be labelled as {label_format.value}")
+    elif len(printable) < len(eligible):
+        left_out = len(eligible) - len(printable)
+        notes.append(
+            f"{left_out} quote(s) that cannot be labelled as {label_format.value} left out"
+        )
+        eligible = printable
 
     if deliver_by is not None and rules.must_meet_deliver_by:
         on_time = [
@@ -82,7 +104,16 @@ def choose(
         if eco:
             chosen = eco[0]
             why = f"eco option within {rules.prefer_eco_within_percent:g}% of the {rules.strategy}"
-    reason = "; ".join([why, *notes, f"{chosen.price} via {chosen.carrier} {chosen.service_name}"])
+    eco_option = (
+        chosen.eco_options[0] if rules.prefer_eco_within_percent and chosen.eco_options else None
+    )
+    fmt = label_format_for(chosen, label_format)
+    bought = [f"{chosen.price} via {chosen.carrier} {chosen.service_name}"]
+    if eco_option is not None:
+        bought.append(f"with {eco_option}")
+    if fmt is not label_format:
+        bought.append(f"labelled as {fmt.value}")
+    reason = "; ".join([why, *notes, " ".join(bought)])
     return CarrierChoice(
         carrier=chosen.carrier,
         service_code=chosen.service_code,
@@ -92,7 +123,21 @@ def choose(
         reason=reason,
         eco_options=chosen.eco_options,
         co2e_grams=chosen.co2e_grams,
+        eco_option=eco_option,
+        label_format=fmt,
     )
+
+
+def formats_of(quote: Quote, wanted: LabelFormat) -> tuple[LabelFormat, ...]:
+    """The formats `quote`'s label can be bought in. A carrier that does not say is asked for
+    the configured format, as before quotes named formats."""
+    return quote.label_formats or (wanted,)
+
+
+def label_format_for(quote: Quote, wanted: LabelFormat) -> LabelFormat:
+    """`wanted` if the carrier makes it for these parcels, else the first format it makes."""
+    formats = formats_of(quote, wanted)
+    return wanted if wanted in formats else formats[0]
 
 
 def _ranking(strategy: str):  # type: ignore[no-untyped-def]

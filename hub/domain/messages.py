@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from hub.domain.address import Address, Contact
 from hub.domain.customs import Customs
@@ -178,6 +178,40 @@ class Reservation(BaseModel):
         return not self.shortages and bool(self.allocations)
 
 
+class ReleaseRequest(BaseModel):
+    """Give stock back under a reservation key.
+
+    Without `lines` (a cancel): release every reserved, unpicked unit and put the picked
+    units of every shipment not in `kept_shipments` back on the shelf; once per key.
+    With `lines` (ship what is available after a short pick): release exactly those unpicked
+    units, once per `release_id`; the shipment is then due only what was picked.
+    """
+
+    model_config = _FROZEN
+
+    reservation_key: str
+    kept_shipments: tuple[str, ...] = ()
+    """Shipments handed to a carrier: their picked units left the building."""
+    lines: tuple[ShipmentLine, ...] = ()
+    release_id: str | None = None
+    """Required with `lines`: a retry under the same id moves nothing."""
+
+    @model_validator(mode="after")
+    def _partial_release_has_an_id(self) -> ReleaseRequest:
+        if self.lines and not self.release_id:
+            raise ValueError("a partial release (lines) needs a release_id")
+        return self
+
+
+class ReleaseResult(BaseModel):
+    model_config = _FROZEN
+
+    released_units: int = Field(default=0, ge=0)
+    """Reserved, unpicked units given back."""
+    put_back_units: int = Field(default=0, ge=0)
+    """Picked units returned to the shelf."""
+
+
 class PickListRequest(BaseModel):
     model_config = _FROZEN
 
@@ -185,6 +219,9 @@ class PickListRequest(BaseModel):
     shipment_id: str
     warehouse: str
     lines: tuple[ShipmentLine, ...]
+    attempt: int = Field(default=1, ge=1)
+    """1 for the first pick; a later attempt (after a short pick) lists only what is still
+    missing, from the shelf as it is now. The same attempt again returns the same list."""
 
 
 class PickItem(BaseModel):
@@ -203,8 +240,9 @@ class PickList(BaseModel):
     warehouse: str
     shipment_id: str
     items: tuple[PickItem, ...]
-    """In walking order."""
+    """In walking order; on a re-pick, only the units still missing."""
     route_length_m: float | None = None
+    attempt: int = Field(default=1, ge=1)
 
 
 class PickedItem(BaseModel):
@@ -212,7 +250,9 @@ class PickedItem(BaseModel):
 
     sku: str
     quantity: int
+    """Picked for the shipment so far, over every attempt."""
     short: int = 0
+    """Still missing after this attempt."""
 
 
 class PickResult(BaseModel):
@@ -220,6 +260,10 @@ class PickResult(BaseModel):
 
     pick_list_id: str
     items: tuple[PickedItem, ...]
+    """Every SKU of the shipment, cumulative over attempts."""
+    attempt: int = Field(default=1, ge=1)
+    short_lines: tuple[ShipmentLine, ...] = ()
+    """Per order line, the units still missing (empty when the pick is complete)."""
 
     @property
     def short_skus(self) -> list[str]:
@@ -307,6 +351,7 @@ class RateRequest(BaseModel):
     ship_date: datetime
     deliver_by: datetime | None = None
     declared_value: Money
+    """The goods in this shipment (`hub.domain.shipment.goods_value`), not the whole order."""
 
 
 class Quote(BaseModel):
@@ -319,7 +364,13 @@ class Quote(BaseModel):
     estimated_delivery: datetime | None
     billable_weight_grams: int
     eco_options: tuple[str, ...] = ()
+    """Eco options the label of this service can be bought with (`LabelRequest.eco_option`)."""
     co2e_grams: int | None = None
+    label_formats: tuple[LabelFormat, ...] = ()
+    """The formats this service's label can be bought in for the request's parcels: a label
+    asked for in one of them succeeds (the carrier contract suite checks it). A carrier that
+    cannot label the parcels in any format does not quote the service. Empty: the carrier did
+    not say, and is asked for the hub's configured format."""
 
 
 class LabelRequest(BaseModel):
@@ -335,12 +386,15 @@ class LabelRequest(BaseModel):
     recipient: Contact
     parcels: tuple[Parcel, ...]
     label_format: LabelFormat = LabelFormat.PDF
+    """One of the chosen quote's `label_formats`."""
     declared_value: Money
+    """The goods in this shipment, as in its `RateRequest`."""
     ship_date: datetime
     customs: Customs | None = None
     """Required by carriers when ship_from and ship_to are in different customs territories."""
     eco_option: str | None = None
-    """One of the chosen quote's `eco_options` (e.g. DHL GoGreen Plus), if the seller opted in."""
+    """One of the chosen quote's `eco_options` (e.g. DHL GoGreen Plus), if the seller opted in
+    (`[carrier_choice] prefer_eco_within_percent`); the carrier must apply it or refuse."""
 
 
 class LabelDocument(BaseModel):
@@ -414,6 +468,8 @@ class TrackingUpdate(BaseModel):
 
 class NoticeKind(StrEnum):
     ORDER_ON_HOLD = "order_on_hold"
+    SHIP_DATE = "ship_date"
+    """A presale order: the date it ships from (again when the date moves)."""
     SHIPPED = "shipped"
     OUT_FOR_DELIVERY = "out_for_delivery"
     DELAYED = "delayed"

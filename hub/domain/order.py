@@ -46,12 +46,14 @@ class Order(BaseModel):
     is_gift: bool = False
     gift_message: str | None = None
     is_presale: bool = False
+    release_at: datetime | None = None
+    """Presale: not to be shipped before this moment (the product's release date)."""
     minimal_packaging: bool = Field(
         default=False, description="Customer opted in to minimal packaging"
     )
     tags: tuple[str, ...] = ()
 
-    @field_validator("placed_at", "updated_at", "ship_by", "deliver_by")
+    @field_validator("placed_at", "updated_at", "ship_by", "deliver_by", "release_at")
     @classmethod
     def _aware(cls, value: datetime | None) -> datetime | None:
         if value is not None and value.tzinfo is None:

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from hub.domain.address import Address
 from hub.domain.money import Money
+from hub.domain.order import Order
 from hub.domain.status import FulfilmentStatus
 from hub.domain.tracking import TrackingEvent, TrackingStatus
 
@@ -111,7 +112,7 @@ class Label(BaseModel):
 
 
 class CarrierChoice(BaseModel):
-    """Which carrier service was chosen, and why, in words."""
+    """Which carrier service was chosen, and why, in words: what the label is bought as."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -122,7 +123,13 @@ class CarrierChoice(BaseModel):
     estimated_delivery: datetime | None
     reason: str
     eco_options: tuple[str, ...] = ()
+    """What the quote offered."""
     co2e_grams: int | None = None
+    eco_option: str | None = None
+    """The one of `eco_options` the rules chose: the label is bought with it."""
+    label_format: LabelFormat | None = None
+    """The format the label is bought in, one the quote said the carrier can make for these
+    parcels. None for choices made before quotes named formats: the configured one."""
 
 
 class PackagingChoice(BaseModel):
@@ -153,3 +160,21 @@ class Shipment(BaseModel):
     tracking_status: TrackingStatus = TrackingStatus.UNKNOWN
     last_tracking_event: TrackingEvent | None = None
     delivered_at: datetime | None = None
+    replaces: str | None = None
+    """The shipment this one reships (it was lost or came back)."""
+    reservation_key: str | None = None
+    """The reservation its stock is held under (None: the order's first, `order:{key}`)."""
+
+
+def goods_value(order: Order, shipment: Shipment) -> Money:
+    """What the goods in `shipment` are worth, at the prices of `order`'s lines: the value a
+    shipment declares when it is rated, labelled and cleared through customs. A split order's
+    shipments each declare their own lines, never the whole order."""
+    prices = {line.line_id: line.unit_price for line in order.lines}
+    value = Money.zero(order.currency)
+    for line in shipment.lines:
+        price = prices.get(line.line_id)
+        if price is None:
+            raise ValueError(f"shipment {shipment.shipment_id}: no order line {line.line_id}")
+        value = value + price * line.quantity
+    return value

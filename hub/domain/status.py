@@ -20,6 +20,8 @@ class OrderStage(StrEnum):
     RECEIVED = "received"
     VALIDATING = "validating"
     ON_HOLD = "on_hold"
+    AWAITING_RELEASE = "awaiting_release"
+    """A presale order waiting for its release date (a durable timer)."""
     RESERVING = "reserving"
     PICKING = "picking"
     PACKING = "packing"
@@ -29,6 +31,13 @@ class OrderStage(StrEnum):
     DELIVERED = "delivered"
     COMPLETED = "completed"
     CANCELLED = "cancelled"
+    """Stopped before anything left the warehouse: stock released, labels voided."""
+    CLOSED = "closed"
+    """Ended by a person after a parcel was not delivered (e.g. the customer was refunded)."""
+
+    @property
+    def is_terminal(self) -> bool:
+        return not ORDER_STAGE_TRANSITIONS[self]
 
 
 class PaymentStatus(StrEnum):
@@ -56,24 +65,38 @@ class FulfilmentStatus(StrEnum):
 
 
 _S = OrderStage
-_ACTIVE = {_S.VALIDATING, _S.RESERVING, _S.PICKING, _S.PACKING, _S.LABELLING, _S.CONFIRMING}
+_ACTIVE = {
+    _S.VALIDATING,
+    _S.AWAITING_RELEASE,
+    _S.RESERVING,
+    _S.PICKING,
+    _S.PACKING,
+    _S.LABELLING,
+    _S.CONFIRMING,
+}
 
 ORDER_STAGE_TRANSITIONS: Mapping[OrderStage, frozenset[OrderStage]] = {
-    _S.RECEIVED: frozenset({_S.VALIDATING, _S.CANCELLED}),
-    _S.VALIDATING: frozenset({_S.RESERVING, _S.ON_HOLD, _S.CANCELLED}),
-    # A fixed hold goes back to the stage that raised it (or re-validates).
-    _S.ON_HOLD: frozenset(_ACTIVE | {_S.CANCELLED}),
+    _S.RECEIVED: frozenset({_S.VALIDATING, _S.ON_HOLD, _S.CANCELLED}),
+    _S.VALIDATING: frozenset({_S.AWAITING_RELEASE, _S.RESERVING, _S.ON_HOLD, _S.CANCELLED}),
+    _S.AWAITING_RELEASE: frozenset({_S.VALIDATING, _S.RESERVING, _S.ON_HOLD, _S.CANCELLED}),
+    # A fixed hold goes back to the stage that raised it (or re-validates); a hold after
+    # shipping ends delivered (a reship arrived) or closed (a person settled it).
+    _S.ON_HOLD: frozenset(_ACTIVE | {_S.IN_TRANSIT, _S.DELIVERED, _S.CANCELLED, _S.CLOSED}),
     _S.RESERVING: frozenset({_S.PICKING, _S.ON_HOLD, _S.CANCELLED}),
     _S.PICKING: frozenset({_S.PACKING, _S.ON_HOLD, _S.CANCELLED}),
     _S.PACKING: frozenset({_S.LABELLING, _S.ON_HOLD, _S.CANCELLED}),
     _S.LABELLING: frozenset({_S.CONFIRMING, _S.ON_HOLD, _S.CANCELLED}),
     # Once a label exists, cancellation voids it; after handover the parcel is in transit.
-    # A split order goes back to picking for its next shipment.
-    _S.CONFIRMING: frozenset({_S.PICKING, _S.IN_TRANSIT, _S.ON_HOLD, _S.CANCELLED}),
+    # A split order goes back to picking (or packing, after a relabel) for its next shipment.
+    _S.CONFIRMING: frozenset(
+        {_S.PICKING, _S.PACKING, _S.LABELLING, _S.IN_TRANSIT, _S.ON_HOLD, _S.CANCELLED}
+    ),
+    # A parcel that does not arrive is held for a person (who may reship it).
     _S.IN_TRANSIT: frozenset({_S.DELIVERED, _S.ON_HOLD}),
     _S.DELIVERED: frozenset({_S.COMPLETED}),
     _S.COMPLETED: frozenset(),
     _S.CANCELLED: frozenset(),
+    _S.CLOSED: frozenset(),
 }
 
 _P = PaymentStatus
@@ -91,10 +114,13 @@ FULFILMENT_TRANSITIONS: Mapping[FulfilmentStatus, frozenset[FulfilmentStatus]] =
     _F.ALLOCATED: frozenset({_F.PICKING, _F.CANCELLED}),
     _F.PICKING: frozenset({_F.PICKED, _F.CANCELLED}),
     _F.PICKED: frozenset({_F.PACKED, _F.CANCELLED}),
+    # A packed shipment whose label is voided (address changed) goes back to be labelled.
     _F.PACKED: frozenset({_F.LABELLED, _F.CANCELLED}),
-    _F.LABELLED: frozenset({_F.SHIPPED, _F.CANCELLED}),
+    _F.LABELLED: frozenset({_F.PACKED, _F.SHIPPED, _F.CANCELLED}),
+    # FAILED: the carrier lost it or could not deliver it for good; RETURNED: coming back.
+    # Both are final for the parcel: a reship is a new shipment.
     _F.SHIPPED: frozenset({_F.DELIVERED, _F.FAILED, _F.RETURNED}),
-    _F.FAILED: frozenset({_F.SHIPPED, _F.DELIVERED, _F.RETURNED}),
+    _F.FAILED: frozenset(),
     _F.DELIVERED: frozenset({_F.RETURNED}),
     _F.RETURNED: frozenset(),
     _F.CANCELLED: frozenset(),

@@ -15,7 +15,7 @@ from hub.domain.address import Contact
 from hub.domain.holds import HoldReason
 from hub.domain.messages import CustomerNotice
 from hub.domain.order import Order
-from hub.domain.shipment import CarrierChoice, Label, PackagingChoice, Shipment
+from hub.domain.shipment import CarrierChoice, Label, PackagingChoice, Shipment, ShipmentLine
 from hub.domain.status import OrderStage, PaymentStatus
 from hub.domain.tracking import TrackingEvent, TrackingStatus
 from hub.workflows.policy import OrderPolicy
@@ -79,10 +79,22 @@ class ReserveInput(BaseModel):
 
 
 class ReleaseInput(BaseModel):
+    """Give stock back: what is reserved and not picked, and picked units not handed over.
+
+    Without `lines`, the whole reservation is released and picked units of every shipment
+    not in `kept_shipments` are put back on the shelf (a cancel after picking). With `lines`,
+    only those unpicked units are released (a short line shipped without them); `release_id`
+    makes that partial release happen once, whatever retries.
+    """
+
     model_config = _FROZEN
 
     warehouse: str
     reservation_key: str
+    kept_shipments: tuple[str, ...] = ()
+    """Shipments handed to a carrier: their picked units left the building."""
+    lines: tuple[ShipmentLine, ...] = ()
+    release_id: str | None = None
 
 
 class ShipmentInput(BaseModel):
@@ -92,6 +104,9 @@ class ShipmentInput(BaseModel):
     warehouse: str
     reservation_key: str
     shipment: Shipment
+    pick_attempt: int = 1
+    """1 for the first pick; each re-pick after a short pick (restock, fix) asks again for
+    what is still missing. A retry of the same attempt gets the same answer."""
 
 
 class PickOutcome(BaseModel):
@@ -100,6 +115,17 @@ class PickOutcome(BaseModel):
     pick_list_id: str
     short_skus: tuple[str, ...] = ()
     route_length_m: float | None = None
+    short_lines: tuple[ShipmentLine, ...] = ()
+    """Per order line, the units still missing after this attempt (empty: complete)."""
+
+
+class ReleaseOutcome(BaseModel):
+    model_config = _FROZEN
+
+    released_units: int = 0
+    """Reserved, unpicked units given back."""
+    put_back_units: int = 0
+    """Picked units returned to the shelf."""
 
 
 class LabelInput(BaseModel):
@@ -167,6 +193,48 @@ class CancelRequest(BaseModel):
     requested_by: str = "operator"
 
 
+class Resolution(StrEnum):
+    """How a person settles a parcel that was not delivered."""
+
+    RESHIP = "reship"
+    """Send the undelivered shipment's lines again, as a new shipment."""
+    CLOSE = "close"
+    """End the order here (the seller settles with the customer, e.g. a refund)."""
+
+
+class ResolveUndelivered(BaseModel):
+    model_config = _FROZEN
+
+    resolution: Resolution
+    note: str = ""
+    """Why, for the record (no personal data)."""
+
+
+class AddressDecision(BaseModel):
+    model_config = _FROZEN
+
+    relabel: bool
+    """True: void the label and buy one to the new address; False: keep the label's address."""
+
+
+class ReleaseDate(BaseModel):
+    model_config = _FROZEN
+
+    release_at: datetime | None
+    """None: release now."""
+
+
+class AfterSalesNote(BaseModel):
+    """Something that arrived too late to change the shipment, kept for after-sales."""
+
+    model_config = _FROZEN
+
+    kind: str
+    """`cancel_after_shipping` (a return request), `refund_after_shipping`, `address_changed`..."""
+    detail: str
+    at: datetime
+
+
 class StageTiming(BaseModel):
     model_config = _FROZEN
 
@@ -188,6 +256,14 @@ class OrderState(BaseModel):
     notices_sent: list[str] = Field(default_factory=list)
     notices_failed: list[str] = Field(default_factory=list)
     """Notices the notifier refused for good (e.g. no email address), with its reason."""
+    outage: str | None = None
+    """A call that keeps failing (set after the stage's attention time), with its error."""
+    after_sales: list[AfterSalesNote] = Field(default_factory=list)
+    short_shipped: list[ShipmentLine] = Field(default_factory=list)
+    """Units an operator chose to ship without (short pick): released, not sent."""
+    reservation_keys: list[str] = Field(default_factory=list)
+    """Every reservation made for the order (the first, then one per reship)."""
+    resolution_note: str | None = None
 
 
 # ----------------------------------------------------------------- tracking workflow
@@ -246,6 +322,8 @@ def tracking_workflow_id(carrier: str, tracking_number: str) -> str:
 
 __all__ = [
     "Activity",
+    "AddressDecision",
+    "AfterSalesNote",
     "CancelRequest",
     "CarrierChoice",
     "ConfirmInput",
@@ -258,8 +336,12 @@ __all__ = [
     "OrderState",
     "PackagingChoice",
     "PickOutcome",
+    "ReleaseDate",
     "ReleaseInput",
+    "ReleaseOutcome",
     "ReserveInput",
+    "Resolution",
+    "ResolveUndelivered",
     "ShipmentInput",
     "TrackInput",
     "TrackingInput",

@@ -9,7 +9,16 @@ from __future__ import annotations
 
 from temporalio.exceptions import ActivityError, ApplicationError
 
+from hub.workflows.contracts import ErrorType
+
 ACTIVITY_FAILURES = (ActivityError, ApplicationError)
+
+NON_RETRYABLE = [
+    ErrorType.PERMANENT.value,
+    ErrorType.LABEL_UNCERTAIN.value,
+    ErrorType.CUSTOMS_DATA_MISSING.value,
+]
+"""Error types no retry can fix: the workflow holds (or gives up on a notice) instead."""
 
 
 def application_cause(err: BaseException) -> ApplicationError | None:
@@ -26,3 +35,9 @@ def describe(err: BaseException) -> str:
     if cause is not None:
         return cause.message
     return str(err.cause or err) if isinstance(err, ActivityError) else str(err)
+
+
+def is_permanent(err: BaseException) -> bool:
+    """A failure no retry can fix (as opposed to an outage, worth waiting out)."""
+    cause = application_cause(err)
+    return cause is not None and (cause.non_retryable or cause.type in NON_RETRYABLE)

@@ -1,35 +1,55 @@
 """The order workflow: one order from intake to doorstep, durable across crashes and weeks.
 
-Stages: validate -> reserve -> per shipment (pick -> pack -> choose carrier -> buy label ->
-confirm to the marketplace) -> track (child workflow per parcel) -> complete.
+Stages: validate -> (presale: await the release date) -> reserve -> per shipment (pick -> pack ->
+choose carrier -> buy label -> confirm to the marketplace) -> track (child workflow per parcel)
+-> complete. Every event at every stage ends in an active stage, a hold naming what resolves
+it, or a terminal stage (the table is in ARCHITECTURE.md and `hub/domain/holds.py`).
+
+The main line is a loop of resumable steps: each step looks at the order's state (which
+shipments are picked, labelled, shipped...) and does the next thing, so a hold resolution
+that changes the state under a step (relabel, reship, a cancel) restarts the step instead of
+threading special cases through it. A bug in the hub's own rules (an illegal status change)
+becomes a `hub_error` hold, never a failed workflow task.
 
 History budget (a performance target: at most 40 events for a happy-path order, tracking
-excluded): calls run as local activities (one marker event each, retried by the worker), except
-the label purchase, which spends money and may wait on a slow carrier: it is a regular,
-heartbeating activity that shows as pending in the UI with its attempts. Search attributes are
-published only before the workflow blocks, so stages passed within one workflow task cost no
-extra events. Measured: 33 events for a one-parcel order (BENCHMARKS.md).
+excluded): calls run as local activities (one marker event each), except the label purchase, a
+regular heartbeating activity. A call still failing after a few quick attempts becomes a regular
+activity retried by the server (no history per attempt, pending in the UI with its last error);
+after the stage's attention time the order shows `Attention=<family>_unreachable`. Search
+attributes are published only before the workflow blocks. Measured: 33 events for a one-parcel
+order (BENCHMARKS.md).
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import TypeVar
+import asyncio
+import contextlib
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.common import SearchAttributeKey, SearchAttributeUpdate
-from temporalio.exceptions import ApplicationError, ChildWorkflowError
 
 with workflow.unsafe.imports_passed_through():
     from hub.domain.address import Address, address_problems
-    from hub.domain.holds import HoldCode, HoldReason
+    from hub.domain.changes import Outcome, Phase, changes
+    from hub.domain.holds import (
+        CUSTOMER_HOLD_REASONS,
+        CUSTOMER_NOTICE_HOLDS,
+        HoldCode,
+        HoldReason,
+        OutageCode,
+    )
     from hub.domain.messages import CustomerNotice, NoticeKind, Reservation, VoidResult
     from hub.domain.order import Order
-    from hub.domain.shipment import CarrierChoice, Label, PackagingChoice, Shipment
+    from hub.domain.shipment import CarrierChoice, Label, PackagingChoice, Shipment, ShipmentLine
     from hub.domain.status import FulfilmentStatus, OrderStage, transition
     from hub.domain.tracking import TrackingStatus
     from hub.workflows.contracts import (
         Activity,
+        AddressDecision,
+        AfterSalesNote,
         CancelRequest,
         ConfirmInput,
         ErrorType,
@@ -40,8 +60,12 @@ with workflow.unsafe.imports_passed_through():
         OrderInput,
         OrderState,
         PickOutcome,
+        ReleaseDate,
         ReleaseInput,
+        ReleaseOutcome,
         ReserveInput,
+        Resolution,
+        ResolveUndelivered,
         ShipmentInput,
         StageTiming,
         TrackingInput,
@@ -51,8 +75,13 @@ with workflow.unsafe.imports_passed_through():
         VoidInput,
         tracking_workflow_id,
     )
-    from hub.workflows.failures import ACTIVITY_FAILURES, application_cause, describe
-    from hub.workflows.options import EXTERNAL, QUICK
+    from hub.workflows.failures import (
+        ACTIVITY_FAILURES,
+        application_cause,
+        describe,
+        is_permanent,
+    )
+    from hub.workflows.options import EXTERNAL, QUICK, persistent
     from hub.workflows.tracking import ShipmentTrackingWorkflow
 
 T = TypeVar("T")
@@ -63,8 +92,11 @@ CARRIER = SearchAttributeKey.for_keyword("Carrier")
 ATTENTION = SearchAttributeKey.for_keyword("Attention")
 SEARCH_ATTRIBUTES = (STAGE, MARKETPLACE, CARRIER, ATTENTION)
 PATCH_TRACK_EVERY_PARCEL = "track-every-parcel"
-"""Since 2026-12: one tracking child per parcel, not per shipment (see `_track_all`)."""
-
+"""Since 2026-12: one tracking child per parcel, not per shipment (see `_track`)."""
+PATCH_CUSTOMER_NOTICES = "hold-and-cancel-notices"
+"""Since 2026-12: the customer is told of holds that concern them and of a cancellation."""
+PATCH_LABEL_ATTENTION = "label-attention"
+"""Since 2026-12: a label purchase failing for long sets Attention (a timer beside the call)."""
 
 # Error types that name their own hold reason, whichever stage raised them.
 HOLD_FOR_ERROR_TYPE: dict[str, HoldCode] = {
@@ -72,9 +104,38 @@ HOLD_FOR_ERROR_TYPE: dict[str, HoldCode] = {
     ErrorType.CUSTOMS_DATA_MISSING.value: HoldCode.CUSTOMS_DATA_MISSING,
 }
 
+OUTAGE_FOR: dict[Activity, OutageCode] = {
+    Activity.VALIDATE: OutageCode.WAREHOUSE_UNREACHABLE,
+    Activity.RESERVE: OutageCode.WAREHOUSE_UNREACHABLE,
+    Activity.RELEASE: OutageCode.WAREHOUSE_UNREACHABLE,
+    Activity.PICK: OutageCode.WAREHOUSE_UNREACHABLE,
+    Activity.PACK: OutageCode.WAREHOUSE_UNREACHABLE,
+    Activity.CHOOSE_CARRIER: OutageCode.CARRIER_UNREACHABLE,
+    Activity.BUY_LABEL: OutageCode.CARRIER_UNREACHABLE,
+    Activity.VOID_LABEL: OutageCode.CARRIER_UNREACHABLE,
+    Activity.TRACK: OutageCode.CARRIER_UNREACHABLE,
+    Activity.CONFIRM_SHIPMENT: OutageCode.CHANNEL_UNREACHABLE,
+    Activity.NOTIFY: OutageCode.NOTIFIER_UNREACHABLE,
+}
+
+_F = FulfilmentStatus
+NOT_SHIPPED = frozenset({_F.ALLOCATED, _F.PICKING, _F.PICKED, _F.PACKED, _F.LABELLED})
+HANDED_OVER = frozenset({_F.SHIPPED, _F.DELIVERED, _F.FAILED, _F.RETURNED})
+NOTICE_DAYS = 1
+"""How long a notice that could not be sent at once is retried in the background."""
+
 
 class OrderCancelledError(Exception):
-    """Raised inside the workflow to unwind to the cancellation path."""
+    """Raised inside the workflow to unwind to the cancellation step."""
+
+    def __init__(self, late_result: object = None) -> None:
+        super().__init__("cancelled")
+        self.late_result = late_result
+        """What an interrupted call returned anyway (a label bought as the cancel arrived)."""
+
+
+class RestartStepError(Exception):
+    """The state changed under the current step (relabel, reship): run the step again."""
 
 
 @workflow.defn(name="Order")
@@ -86,6 +147,21 @@ class OrderWorkflow:
         self._published: dict[str, str | None] = {}
         self._pending_marks: dict[str, str | None] = {}
         self._cancel: CancelRequest | None = None
+        self._validated = False
+        self._raised: HoldReason | None = None
+        """A hold a signal asked for, raised at the next step boundary."""
+        self._pending_address: Address | None = None
+        self._address_version = 0
+        self._relabel: bool | None = None
+        self._ship_available = False
+        self._short: tuple[tuple[ShipmentLine, ...], tuple[ShipmentLine, ...]] | None = None
+        """The shipment's lines and what its last pick missed, while held for a short pick."""
+        self._resolution: ResolveUndelivered | None = None
+        self._pick_attempts: dict[str, int] = {}
+        self._label_rounds: dict[str, int] = {}
+        self._rechecks: dict[HoldCode, int] = {}
+        self._children: dict[str, asyncio.Task[TrackingResult | None]] = {}
+        self._background: list[asyncio.Task[None]] = []
 
     # ----------------------------------------------------------------- read side
 
@@ -99,14 +175,13 @@ class OrderWorkflow:
     async def fix_address(self, fix: FixAddress) -> str:
         order = self._state.order
         self._state.order = order.model_copy(update={"shipping_address": _patched(order, fix)})
-        self._clear_hold(HoldCode.INVALID_ADDRESS)
+        self._address_version += 1
+        self._clear_hold()
         return "address updated; order resumes"
 
     @fix_address.validator
     def _validate_fix_address(self, fix: FixAddress) -> None:
-        hold = self._state.hold
-        if hold is None or hold.code is not HoldCode.INVALID_ADDRESS:
-            raise ValueError("order is not on hold for its address")
+        self._require_hold(HoldCode.INVALID_ADDRESS, HoldCode.LABEL_REFUSED)
         problems = address_problems(_patched(self._state.order, fix))
         if problems:
             raise ValueError("address still invalid: " + "; ".join(problems))
@@ -119,49 +194,144 @@ class OrderWorkflow:
             for line in order.lines
         )
         self._state.order = order.model_copy(update={"lines": lines})
-        self._clear_hold(HoldCode.UNKNOWN_SKU)
+        self._clear_hold()
         return f"line {fix.line_id} now {fix.sku}; order re-validates"
 
     @fix_sku.validator
     def _validate_fix_sku(self, fix: FixSku) -> None:
-        hold = self._state.hold
-        if hold is None or hold.code is not HoldCode.UNKNOWN_SKU:
-            raise ValueError("order is not on hold for an unknown SKU")
+        self._require_hold(HoldCode.UNKNOWN_SKU)
         if fix.line_id not in {line.line_id for line in self._state.order.lines}:
             raise ValueError(f"order has no line {fix.line_id}")
 
     @workflow.update(name="retry")
     async def retry(self) -> str:
         """Resume a held order after its cause was fixed outside (restock, carrier fixed...)."""
-        self._clear_hold(None)
-        return "order resumes"
+        assert self._state.hold is not None
+        code = self._state.hold.code
+        self._clear_hold()
+        return f"{code.value} cleared; the step that held runs again"
 
     @retry.validator
     def _validate_retry(self) -> None:
-        if self._state.hold is None:
+        hold = self._state.hold
+        if hold is None:
             raise ValueError("order is not on hold")
+        if hold.code in {HoldCode.TRACKING_EXCEPTION, HoldCode.ADDRESS_CHANGED}:
+            choices = ", ".join(a.value for a in hold.actions)
+            raise ValueError(f"{hold.code.value} needs a decision: {choices}")
+
+    @workflow.update(name="ship_available")
+    async def ship_available(self) -> str:
+        """After a short pick: ship what was picked; the missing units are released."""
+        self._ship_available = True
+        self._clear_hold()
+        return "shipping what was picked; the short units are released"
+
+    @ship_available.validator
+    def _validate_ship_available(self) -> None:
+        self._require_hold(HoldCode.SHORT_PICK)
+        if self._short is not None and not _without(*self._short):
+            raise ValueError("nothing was picked: retry after a restock, or cancel")
+
+    @workflow.update(name="address_decision")
+    async def address_decision(self, decision: AddressDecision) -> str:
+        self._relabel = decision.relabel
+        self._clear_hold()
+        if decision.relabel:
+            return "voiding the label and buying one to the new address"
+        return "keeping the address on the label"
+
+    @address_decision.validator
+    def _validate_address_decision(self, decision: AddressDecision) -> None:
+        self._require_hold(HoldCode.ADDRESS_CHANGED)
+
+    @workflow.update(name="resolve")
+    async def resolve(self, decision: ResolveUndelivered) -> str:
+        self._resolution = decision
+        self._clear_hold()
+        if decision.resolution is Resolution.RESHIP:
+            return "reshipping the undelivered shipment"
+        return "closing the order"
+
+    @resolve.validator
+    def _validate_resolve(self, decision: ResolveUndelivered) -> None:
+        self._require_hold(HoldCode.TRACKING_EXCEPTION)
+
+    @workflow.update(name="set_release_date")
+    async def set_release_date(self, change: ReleaseDate) -> str:
+        order = self._state.order
+        self._state.order = order.model_copy(update={"release_at": change.release_at})
+        if change.release_at is None:
+            return "released now"
+        return f"ships from {change.release_at.date().isoformat()}"
+
+    @set_release_date.validator
+    def _validate_set_release_date(self, change: ReleaseDate) -> None:
+        if self._state.reservation_keys or self._state.stage.is_terminal:
+            raise ValueError("the order is past its release: stock is already reserved")
+        if change.release_at is not None and change.release_at.tzinfo is None:
+            raise ValueError("the release date must carry a timezone")
 
     @workflow.signal(name="cancel")
     def cancel(self, request: CancelRequest) -> None:
+        shipments = self._state.shipments
+        if shipments and not any(s.status in NOT_SHIPPED for s in shipments):
+            # Everything left the warehouse: the cancel is a return request now.
+            self._after_sales("cancel_after_shipping", f"{request.reason} ({request.requested_by})")
+            return
         if self._cancel is None:
             self._cancel = request
 
     @workflow.signal(name="channel_update")
     def channel_update(self, order: Order) -> None:
-        """A newer version of the order from its channel (payment captured, address edited)."""
+        """A newer version of the order from its channel (payment, address, lines, dates)."""
         known = self._state.order.updated_at
         if known is not None and order.updated_at is not None and order.updated_at <= known:
             return  # a late or repeated delivery of a version already taken in
-        if self._state.stage in {OrderStage.RECEIVED, OrderStage.VALIDATING, OrderStage.ON_HOLD}:
-            self._state.order = order
-            if order.payment_status is not self._state.payment:
-                self._state.payment = order.payment_status
-            if self._state.hold is not None and self._state.hold.code in {
-                HoldCode.UNPAID,
-                HoldCode.INVALID_ADDRESS,
-                HoldCode.UNKNOWN_SKU,
-            }:
-                self._clear_hold(self._state.hold.code)
+        if self._state.stage.is_terminal:
+            return
+        current = self._state.order
+        for change in changes(current, order, self._phase()):
+            self._apply_change(change.outcome, change.what, order)
+        # Remember the channel's version so a repeat of it is recognised.
+        self._state.order = self._state.order.model_copy(update={"updated_at": order.updated_at})
+
+    def _apply_change(self, outcome: Outcome, what: str, new: Order) -> None:
+        if outcome is Outcome.STOP:
+            if self._cancel is None:
+                self._cancel = CancelRequest(reason=what, requested_by=new.marketplace)
+        elif outcome is Outcome.APPLY_PAYMENT:
+            self._state.payment = new.payment_status
+            self._state.order = self._state.order.model_copy(
+                update={"payment_status": new.payment_status}
+            )
+            self._clear_hold(HoldCode.UNPAID)
+        elif outcome is Outcome.TAKE_IN:
+            self._state.order = new.model_copy(
+                update={"payment_status": self._state.order.payment_status}
+            )
+            self._validated = False
+            self._address_version += 1
+            self._clear_hold()  # nothing is reserved yet: the whole order is checked again
+        elif outcome is Outcome.APPLY_ADDRESS:
+            self._state.order = self._state.order.model_copy(
+                update={"shipping_address": new.shipping_address}
+            )
+            self._address_version += 1
+            problems = address_problems(new.shipping_address)
+            if problems:
+                self._raised = HoldReason(
+                    code=HoldCode.INVALID_ADDRESS,
+                    message="the channel's new shipping address: " + "; ".join(problems),
+                )
+            self._details(f"{what}: re-quoting")
+        elif outcome is Outcome.HOLD_ADDRESS:
+            self._pending_address = new.shipping_address
+            self._raised = HoldReason(code=HoldCode.ADDRESS_CHANGED, message=what)
+        elif outcome is Outcome.HOLD_LINES:
+            self._raised = HoldReason(code=HoldCode.ORDER_CHANGED, message=what)
+        else:
+            self._after_sales("channel_update", what)
 
     # ----------------------------------------------------------------- main line
 
@@ -172,142 +342,281 @@ class OrderWorkflow:
             STAGE.name: OrderStage.RECEIVED.value,
             MARKETPLACE.name: input.order.marketplace,
         }
-        try:
-            await self._validate()
-            reservation = await self._reserve()
-            for allocation_no, allocation in enumerate(reservation.allocations, start=1):
-                self._state.shipments.append(
-                    Shipment(
-                        shipment_id=f"{self._state.order.external_id}-{allocation_no}",
-                        warehouse=allocation.warehouse,
-                        ship_from=allocation.ship_from,
-                        lines=allocation.lines,
-                    )
-                )
-            for index in range(len(self._state.shipments)):
-                await self._fulfil(index)
-            await self._track_all()
-        except OrderCancelledError:
-            await self._cancelled()
-            return self._state
-        self._enter(OrderStage.COMPLETED, "delivered; order complete")
-        if self._policy.review_invitation:
-            await self._notify(NoticeKind.REVIEW_INVITATION, {})
+        while not self._state.stage.is_terminal:
+            try:
+                await self._step()
+            except (OrderCancelledError, RestartStepError):
+                continue  # the next step sees the cancel or the new state
+            except Exception as err:
+                await self._hold_for_bug(err)
+        if self._background:
+            await asyncio.gather(*self._background)
         self._publish()
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self._state
 
+    async def _step(self) -> None:
+        if self._cancel is not None:
+            await self._apply_cancel()
+            return
+        if not self._validated:
+            await self._validate()
+        if self._state.order.release_at is not None and not self._state.reservation_keys:
+            await self._await_release()
+        if not self._state.reservation_keys:
+            await self._reserve()
+        for index, shipment in enumerate(self._state.shipments):
+            if shipment.status in NOT_SHIPPED:
+                await self._fulfil(index)
+        if await self._track():
+            await self._complete()
+
+    async def _complete(self) -> None:
+        if self._state.stage is not OrderStage.DELIVERED:
+            self._enter(OrderStage.DELIVERED, "delivered")
+        self._enter(OrderStage.COMPLETED, "delivered; order complete")
+        if self._policy.review_invitation:
+            await self._notify(NoticeKind.REVIEW_INVITATION, {})
+
+    # ----------------------------------------------------------------- validation and stock
+
     async def _validate(self) -> None:
         while True:
             self._enter(OrderStage.VALIDATING, "checking address, SKUs and payment")
-            result = await self._quick(
+            result = await self._call(
                 Activity.VALIDATE,
-                ValidateInput(
+                lambda: ValidateInput(
                     order=self._state.order,
                     warehouse=self._policy.warehouse,
                     hold_payment_statuses=self._policy.hold_payment_statuses,
                 ),
                 ValidationResult,
-                hold_code=HoldCode.UNKNOWN_SKU,
+                hold_code=HoldCode.WAREHOUSE_REJECTED,
             )
             if not result.holds:
+                self._validated = True
                 return
             await self._hold(result.holds[0])
 
-    async def _reserve(self) -> Reservation:
+    async def _await_release(self) -> None:
+        """Presale: wait (a durable timer) for the release date; a new date re-arms it."""
+        while True:
+            release = self._state.order.release_at
+            if release is None or workflow.now() >= release:
+                return
+            self._enter(OrderStage.AWAITING_RELEASE, f"presale: ships from {release.isoformat()}")
+            await self._notify(
+                NoticeKind.SHIP_DATE,
+                {"ship_date": release.date().isoformat()},
+                suffix=release.date().isoformat(),
+            )
+            self._publish()
+            try:
+                await workflow.wait_condition(
+                    lambda release=release: (  # type: ignore[misc]
+                        self._state.order.release_at != release
+                        or self._cancel is not None
+                        or not self._validated
+                    ),
+                    timeout=release - workflow.now(),
+                    timeout_summary="presale release date",
+                )
+            except TimeoutError:
+                return
+            self._check_interrupts()
+            if not self._validated:
+                raise RestartStepError
+
+    async def _reserve(self) -> None:
+        reservation = await self._reserve_lines(self._reservation_key, None)
+        self._state.reservation_keys.append(self._reservation_key)
+        for allocation in reservation.allocations:
+            self._add_shipment(allocation.warehouse, allocation.ship_from, allocation.lines, None)
+
+    async def _reserve_lines(self, key: str, lines: Order | None) -> Reservation:
+        """Reserve `lines` (an order holding only the lines to reserve), or the whole order."""
         while True:
             self._enter(OrderStage.RESERVING, "reserving stock")
-            reservation = await self._quick(
+            reservation = await self._call(
                 Activity.RESERVE,
-                ReserveInput(
-                    order=self._state.order,
+                lambda: ReserveInput(
+                    order=lines or self._state.order,
                     warehouse=self._policy.warehouse,
-                    reservation_key=self._reservation_key,
+                    reservation_key=key,
                 ),
                 Reservation,
-                hold_code=HoldCode.OUT_OF_STOCK,
+                hold_code=HoldCode.WAREHOUSE_REJECTED,
             )
             if reservation.complete:
+                self._rechecks.pop(HoldCode.OUT_OF_STOCK, None)
                 return reservation
             short = ", ".join(
                 f"{s.sku} needs {s.requested}, {s.available} available"
                 for s in reservation.shortages
             )
             await self._hold(
-                HoldReason(code=HoldCode.OUT_OF_STOCK, message=f"not enough stock: {short}")
+                HoldReason(code=HoldCode.OUT_OF_STOCK, message=f"not enough stock: {short}"),
+                recheck=True,
             )
+            if not self._validated:
+                raise RestartStepError  # the channel sent a new version meanwhile
+
+    def _add_shipment(
+        self,
+        warehouse: str,
+        ship_from: Address,
+        lines: tuple[ShipmentLine, ...],
+        replaces: str | None,
+    ) -> None:
+        number = len(self._state.shipments) + 1
+        self._state.shipments.append(
+            Shipment(
+                shipment_id=f"{self._state.order.external_id}-{number}",
+                warehouse=warehouse,
+                ship_from=ship_from,
+                lines=lines,
+                replaces=replaces,
+                reservation_key=self._state.reservation_keys[-1],
+            )
+        )
+
+    # ----------------------------------------------------------------- one shipment
 
     async def _fulfil(self, index: int) -> None:
-        """Pick, pack, label and confirm one shipment."""
+        """Pick, pack, label and confirm one shipment, from wherever it got to."""
+        if self._status(index) in {_F.ALLOCATED, _F.PICKING}:
+            await self._pick(index)
+        if self._status(index) is _F.PICKED:
+            await self._pack(index)
+        if self._status(index) is _F.PACKED:
+            await self._label(index)
+        if self._status(index) is _F.LABELLED:
+            await self._confirm(index)
+
+    async def _pick(self, index: int) -> None:
         shipment = self._state.shipments[index]
-        if shipment.status is FulfilmentStatus.ALLOCATED:
-            self._enter(OrderStage.PICKING, f"picking shipment {shipment.shipment_id}")
-            self._set_shipment(index, status=FulfilmentStatus.PICKING)
-            while True:
-                pick = await self._quick(
-                    Activity.PICK,
-                    self._shipment_input(index),
-                    PickOutcome,
-                    hold_code=HoldCode.OUT_OF_STOCK,
-                )
-                if not pick.short_skus:
-                    break
-                # Never pack a short shipment: wait for the warehouse to resolve it, then re-ask.
-                await self._hold(
-                    HoldReason(
-                        code=HoldCode.OUT_OF_STOCK,
-                        message=f"short pick in {shipment.warehouse}: {', '.join(pick.short_skus)}",
-                    )
-                )
-                self._enter(OrderStage.PICKING, f"re-checking the pick of {shipment.shipment_id}")
-            self._set_shipment(
-                index, status=FulfilmentStatus.PICKED, pick_list_id=pick.pick_list_id
+        sid = shipment.shipment_id
+        self._enter(OrderStage.PICKING, f"picking shipment {sid}")
+        if shipment.status is _F.ALLOCATED:
+            self._set_shipment(index, status=_F.PICKING)
+        while True:
+            attempt = self._pick_attempts.get(sid, 1)
+            pick = await self._call(
+                Activity.PICK,
+                lambda attempt=attempt: self._shipment_input(index, attempt),  # type: ignore[misc]
+                PickOutcome,
+                hold_code=HoldCode.WAREHOUSE_REJECTED,
             )
+            if not pick.short_skus:
+                break
+            # Never pack a short shipment: wait for stock (re-checked on a timer), a person's
+            # decision to ship what is there, or a cancel.
+            self._pick_attempts[sid] = attempt + 1
+            missing = pick.short_lines or tuple(
+                line for line in shipment.lines if line.sku in pick.short_skus
+            )
+            self._short = (shipment.lines, missing)
+            await self._hold(
+                HoldReason(
+                    code=HoldCode.SHORT_PICK,
+                    message=f"short pick in {shipment.warehouse}: "
+                    + ", ".join(f"{line.sku} x{line.quantity}" for line in missing),
+                ),
+                recheck=True,
+            )
+            self._short = None
+            if self._ship_available:
+                self._ship_available = False
+                await self._ship_without(index, missing, attempt)
+                break
+            self._enter(OrderStage.PICKING, f"re-checking the pick of {sid}")
+        self._rechecks.pop(HoldCode.SHORT_PICK, None)
+        self._set_shipment(index, status=_F.PICKED, pick_list_id=pick.pick_list_id)
 
-        self._enter(OrderStage.PACKING, f"packing shipment {shipment.shipment_id}")
-        packaging = await self._quick(
+    async def _ship_without(
+        self, index: int, missing: tuple[ShipmentLine, ...], attempt: int
+    ) -> None:
+        """The operator ships what was picked: release the missing units, shrink the lines."""
+        shipment = self._state.shipments[index]
+        await self._call(
+            Activity.RELEASE,
+            lambda: ReleaseInput(
+                warehouse=self._policy.warehouse,
+                reservation_key=self._key_of(shipment),
+                lines=missing,
+                release_id=f"short:{shipment.shipment_id}:{attempt}",
+            ),
+            ReleaseOutcome,
+            hold_code=HoldCode.WAREHOUSE_REJECTED,
+        )
+        self._set_shipment(index, lines=_without(shipment.lines, missing))
+        self._state.short_shipped.extend(missing)
+        self._details(
+            f"{shipment.shipment_id} ships without "
+            + ", ".join(f"{line.sku} x{line.quantity}" for line in missing)
+        )
+
+    async def _pack(self, index: int) -> None:
+        self._enter(
+            OrderStage.PACKING, f"packing shipment {self._state.shipments[index].shipment_id}"
+        )
+        packaging = await self._call(
             Activity.PACK,
-            self._shipment_input(index),
+            lambda: self._shipment_input(index),
             PackagingChoice,
-            hold_code=HoldCode.OUT_OF_STOCK,
+            hold_code=HoldCode.WAREHOUSE_REJECTED,
         )
-        self._set_shipment(index, status=FulfilmentStatus.PACKED, packaging=packaging)
+        self._set_shipment(index, status=_F.PACKED, packaging=packaging)
 
-        self._enter(OrderStage.LABELLING, f"choosing a carrier for {shipment.shipment_id}")
-        choice = await self._quick(
-            Activity.CHOOSE_CARRIER,
-            self._shipment_input(index),
-            CarrierChoice,
-            hold_code=HoldCode.NO_CARRIER,
-        )
+    async def _label(self, index: int) -> None:
+        sid = self._state.shipments[index].shipment_id
+        self._enter(OrderStage.LABELLING, f"choosing a carrier for {sid}")
+        while True:
+            version = self._address_version
+            choice = await self._call(
+                Activity.CHOOSE_CARRIER,
+                lambda: self._shipment_input(index),
+                CarrierChoice,
+                hold_code=HoldCode.NO_CARRIER,
+            )
+            if version == self._address_version:
+                break  # else the address changed while quoting: quote again
         self._set_shipment(index, carrier=choice)
         self._mark(CARRIER, choice.carrier)
-        self._details(
-            f"buying a {choice.carrier} label for {shipment.shipment_id}: {choice.reason}"
-        )
-        label = await self._external(
-            Activity.BUY_LABEL,
-            LabelInput(
-                order=self._state.order,
-                shipment=self._state.shipments[index],
-                idempotency_key=f"label:{workflow.info().workflow_id}:{shipment.shipment_id}",
-                warehouse=self._policy.warehouse,
-            ),
-            Label,
-            hold_code=HoldCode.LABEL_REFUSED,
-        )
-        self._set_shipment(index, status=FulfilmentStatus.LABELLED, label=label)
+        self._details(f"buying a {choice.carrier} label for {sid}: {choice.reason}")
+        try:
+            label = await self._call(
+                Activity.BUY_LABEL,
+                lambda: LabelInput(
+                    order=self._state.order,
+                    shipment=self._state.shipments[index],
+                    idempotency_key=self._label_key(sid),
+                    warehouse=self._policy.warehouse,
+                ),
+                Label,
+                hold_code=HoldCode.LABEL_REFUSED,
+                local=False,
+            )
+        except OrderCancelledError as cancelled:
+            if isinstance(cancelled.late_result, Label):
+                self._set_shipment(index, status=_F.LABELLED, label=cancelled.late_result)
+            raise
+        self._set_shipment(index, status=_F.LABELLED, label=label)
 
+    async def _confirm(self, index: int) -> None:
+        shipment = self._state.shipments[index]
+        label, choice = shipment.label, shipment.carrier
+        assert label is not None and choice is not None
         self._enter(
             OrderStage.CONFIRMING, f"sending tracking {label.tracking_number} to the channel"
         )
-        await self._quick(
+        await self._call(
             Activity.CONFIRM_SHIPMENT,
-            ConfirmInput(order=self._state.order, shipment=self._state.shipments[index]),
+            lambda: ConfirmInput(order=self._state.order, shipment=self._state.shipments[index]),
             None,
             hold_code=HoldCode.MARKETPLACE_REJECTED,
         )
-        self._set_shipment(index, status=FulfilmentStatus.SHIPPED)
+        self._set_shipment(index, status=_F.SHIPPED)
         await self._notify(
             NoticeKind.SHIPPED,
             {
@@ -319,63 +628,134 @@ class OrderWorkflow:
             suffix=shipment.shipment_id,
         )
 
-    async def _track_all(self) -> None:
-        self._enter(OrderStage.IN_TRANSIT, "in transit; waiting for the carrier to deliver")
-        self._publish()
-        # Orders started before this patch tracked each shipment by its first parcel only.
-        every_parcel = workflow.patched(PATCH_TRACK_EVERY_PARCEL)
-        handles = []
-        for shipment in self._state.shipments:
-            assert shipment.label is not None
-            numbers = (
-                shipment.label.tracking_numbers
-                if every_parcel
-                else (shipment.label.tracking_number,)
+    # ----------------------------------------------------------------- tracking
+
+    async def _track(self) -> bool:
+        """Follow every parcel that left; True once every shipment is delivered (or was
+        replaced by one that is). A parcel that does not arrive holds for a person at once."""
+        shipped = [s for s in self._state.shipments if s.status is _F.SHIPPED]
+        if shipped:
+            if self._state.stage is not OrderStage.IN_TRANSIT:
+                self._enter(OrderStage.IN_TRANSIT, "in transit; waiting for the carrier to deliver")
+            self._publish()
+            # Orders started before this patch tracked each shipment by its first parcel only.
+            every_parcel = workflow.patched(PATCH_TRACK_EVERY_PARCEL)
+            for shipment in shipped:
+                await self._start_tracking(shipment, every_parcel)
+        while True:
+            for index, shipment in enumerate(self._state.shipments):
+                if shipment.status is _F.SHIPPED and self._parcels_done(shipment):
+                    self._settle(index)
+            unresolved = self._unresolved_failures()
+            if unresolved:
+                await self._undelivered(unresolved)
+                return False
+            outstanding = [s for s in self._state.shipments if s.status is _F.SHIPPED]
+            if not outstanding:
+                return True
+            await workflow.wait_condition(
+                lambda shipped=outstanding: any(self._parcels_done(s) for s in shipped)  # type: ignore[misc]
             )
-            for position, number in enumerate(numbers, start=1):
-                tracking = self._tracking_input(shipment, number, position, len(numbers))
-                handles.append(
-                    await workflow.start_child_workflow(
-                        ShipmentTrackingWorkflow.run,
-                        tracking,
-                        id=tracking_workflow_id(tracking.carrier, number),
-                        static_summary=f"tracking {shipment.shipment_id} parcel {position}",
-                    )
-                )
-        results: list[TrackingResult] = []
-        for handle in handles:
-            try:
-                results.append(await handle)
-            except ChildWorkflowError as err:
-                raise ApplicationError(f"tracking failed: {err.cause}") from err
-        undelivered = [r for r in results if r.status is not TrackingStatus.DELIVERED]
-        for shipment_id, parcels in _by_shipment(results).items():
-            outcome = _shipment_outcome(parcels)
-            delivered = outcome.status is TrackingStatus.DELIVERED
-            self._set_shipment(
-                self._index(shipment_id),
-                status=FulfilmentStatus.DELIVERED if delivered else FulfilmentStatus.RETURNED,
-                tracking_status=outcome.status,
-                last_tracking_event=outcome.last_event,
-                delivered_at=outcome.delivered_at,
+
+    async def _start_tracking(self, shipment: Shipment, every_parcel: bool) -> None:
+        assert shipment.label is not None
+        label = shipment.label
+        numbers = label.tracking_numbers if every_parcel else (label.tracking_number,)
+        for position, number in enumerate(numbers, start=1):
+            tracking = self._tracking_input(shipment, number, position, len(numbers))
+            workflow_id = tracking_workflow_id(tracking.carrier, number)
+            if workflow_id in self._children:
+                continue
+            handle = await workflow.start_child_workflow(
+                ShipmentTrackingWorkflow.run,
+                tracking,
+                id=workflow_id,
+                static_summary=f"tracking {shipment.shipment_id} parcel {position}",
             )
-        if not undelivered:
-            self._enter(OrderStage.DELIVERED, "delivered")
-        else:
-            # Returned to sender or cancelled by the carrier: a person decides (reship, refund).
-            await self._hold(
-                HoldReason(
-                    code=HoldCode.TRACKING_EXCEPTION,
-                    message="a parcel was not delivered: "
-                    + ", ".join(
-                        f"{r.shipment_id} ({r.tracking_number}) {r.status.value}"
-                        if r.tracking_number
-                        else f"{r.shipment_id} {r.status.value}"
-                        for r in undelivered
-                    ),
-                )
+            self._children[workflow_id] = asyncio.ensure_future(_outcome_of(handle))
+
+    def _parcel_tasks(self, shipment: Shipment) -> list[asyncio.Task[TrackingResult | None]]:
+        assert shipment.label is not None
+        ids = [
+            tracking_workflow_id(shipment.label.carrier, n) for n in shipment.label.tracking_numbers
+        ]
+        return [self._children[i] for i in ids if i in self._children]
+
+    def _parcels_done(self, shipment: Shipment) -> bool:
+        tasks = self._parcel_tasks(shipment)
+        return bool(tasks) and all(task.done() for task in tasks)
+
+    def _settle(self, index: int) -> None:
+        """Record a shipment whose parcels all ended: delivered, returned or failed."""
+        shipment = self._state.shipments[index]
+        results = [t.result() for t in self._parcel_tasks(shipment)]
+        known = [r for r in results if r is not None]
+        if len(known) < len(results):
+            # A tracking child failed or was stopped: nobody knows where that parcel is.
+            self._set_shipment(index, status=_F.FAILED, tracking_status=TrackingStatus.UNKNOWN)
+            return
+        outcome = _shipment_outcome(known)
+        delivered = outcome.status is TrackingStatus.DELIVERED
+        returned = outcome.status is TrackingStatus.RETURN_TO_SENDER
+        self._set_shipment(
+            index,
+            status=_F.DELIVERED if delivered else _F.RETURNED if returned else _F.FAILED,
+            tracking_status=outcome.status,
+            last_tracking_event=outcome.last_event,
+            delivered_at=outcome.delivered_at,
+        )
+
+    def _unresolved_failures(self) -> list[Shipment]:
+        replaced = {s.replaces for s in self._state.shipments if s.replaces}
+        return [
+            s
+            for s in self._state.shipments
+            if s.status in {_F.FAILED, _F.RETURNED} and s.shipment_id not in replaced
+        ]
+
+    async def _undelivered(self, shipments: list[Shipment]) -> None:
+        """A person decides: reship the lines, or close the order."""
+        parcels = [
+            f"{shipment.shipment_id} ({result.tracking_number or '?'}) {result.status.value}"
+            if result is not None
+            else f"{shipment.shipment_id} (tracking stopped)"
+            for shipment in shipments
+            for result in (t.result() for t in self._parcel_tasks(shipment))
+            if result is None or result.status is not TrackingStatus.DELIVERED
+        ]
+        await self._hold(
+            HoldReason(
+                code=HoldCode.TRACKING_EXCEPTION,
+                message="a parcel was not delivered: " + ", ".join(parcels),
+            ),
+            cancellable=False,
+        )
+        decision, self._resolution = self._resolution, None
+        assert decision is not None
+        if decision.resolution is Resolution.RESHIP:
+            for shipment in self._unresolved_failures():
+                await self._reship(shipment)
+            return
+        self._state.resolution_note = decision.note or "closed by an operator"
+        await self._stop_unshipped(kept=self._handed_over_ids())
+        self._enter(OrderStage.CLOSED, f"closed after a parcel was not delivered: {decision.note}")
+
+    async def _reship(self, lost: Shipment) -> None:
+        key = f"{self._reservation_key}:reship-{len(self._state.reservation_keys)}"
+        quantities = {line.line_id: line.quantity for line in lost.lines}
+        lines = tuple(
+            line.model_copy(update={"quantity": quantities[line.line_id]})
+            for line in self._state.order.lines
+            if line.line_id in quantities
+        )
+        order = self._state.order.model_copy(update={"lines": lines})
+        reservation = await self._reserve_lines(key, order)
+        self._state.reservation_keys.append(key)
+        for allocation in reservation.allocations:
+            self._add_shipment(
+                allocation.warehouse, allocation.ship_from, allocation.lines, lost.shipment_id
             )
-            self._enter(OrderStage.DELIVERED, "closed by operator after a tracking exception")
+        self._details(f"reshipping {lost.shipment_id}")
 
     def _tracking_input(
         self, shipment: Shipment, number: str, position: int, count: int
@@ -397,120 +777,283 @@ class OrderWorkflow:
             parcel_count=count,
         )
 
-    async def _cancelled(self) -> None:
-        """Undo what was done: void unused labels, release the stock. Runs past the cancel guard."""
-        reason = self._cancel.reason if self._cancel else "cancelled"
-        self._state.cancel_reason = reason
+    # ----------------------------------------------------------------- cancellation
+
+    async def _apply_cancel(self) -> None:
+        """Stop what has not left: void its labels, release (and put back) its stock. If
+        nothing left, the order is cancelled; else the cancel is a return request."""
+        request = self._cancel
+        assert request is not None
+        kept = self._handed_over_ids()
+        self._state.hold = None
+        note = await self._stop_unshipped(kept=kept)
+        self._cancel = None
+        self._mark(ATTENTION, None)
+        if kept:
+            self._after_sales(
+                "cancel_after_shipping", f"{request.reason} ({request.requested_by}){note}"
+            )
+            self._details(f"cancel after shipping recorded as a return request{note}")
+            return
+        self._state.cancel_reason = request.reason
+        if workflow.patched(PATCH_CUSTOMER_NOTICES):
+            await self._notify(NoticeKind.CANCELLED, {"reason": request.reason})
+        self._enter(OrderStage.CANCELLED, f"cancelled: {request.reason}{note}")
+        self._publish()
+
+    async def _stop_unshipped(self, *, kept: tuple[str, ...]) -> str:
+        """Void unshipped labels and release every reservation except what left; returns a
+        note naming labels the carrier would not void (a person claims those back)."""
         unvoided: list[str] = []
         for index, shipment in enumerate(self._state.shipments):
+            if shipment.status not in NOT_SHIPPED:
+                continue
             if shipment.label is not None:
-                # A label the carrier will not void (e.g. already scanned) must be claimed back
-                # by a person; the cancellation itself still stands.
-                try:
-                    result = await workflow.execute_activity(
-                        Activity.VOID_LABEL.value,
-                        VoidInput(label=shipment.label),
-                        result_type=VoidResult,
-                        **EXTERNAL,
-                    )
-                except ACTIVITY_FAILURES as err:
-                    unvoided.append(f"{shipment.shipment_id}: {describe(err)}")
-                else:
-                    if not result.voided:
-                        refused = result.message or "refused by the carrier"
-                        unvoided.append(f"{shipment.shipment_id}: {refused}")
-            self._set_shipment(index, status=FulfilmentStatus.CANCELLED)
-        await workflow.execute_local_activity(
-            Activity.RELEASE.value,
-            ReleaseInput(warehouse=self._policy.warehouse, reservation_key=self._reservation_key),
-            **QUICK,
-        )
-        self._state.hold = None
-        self._mark(ATTENTION, None)
-        note = f"; label not voided, claim a refund: {'; '.join(unvoided)}" if unvoided else ""
-        self._enter(OrderStage.CANCELLED, f"cancelled: {reason}{note}")
-        self._publish()
+                problem = await self._void(shipment.label)
+                if problem:
+                    unvoided.append(f"{shipment.shipment_id}: {problem}")
+            self._set_shipment(index, status=_F.CANCELLED)
+        keys = self._state.reservation_keys or [self._reservation_key]
+        for key in keys:
+            await self._call(
+                Activity.RELEASE,
+                lambda key=key: ReleaseInput(  # type: ignore[misc]
+                    warehouse=self._policy.warehouse, reservation_key=key, kept_shipments=kept
+                ),
+                None,
+                hold_code=HoldCode.WAREHOUSE_REJECTED,
+                cancellable=False,
+            )
+        return f"; label not voided, claim a refund: {'; '.join(unvoided)}" if unvoided else ""
+
+    async def _void(self, label: Label) -> str | None:
+        """Void a label; the reason it was not voided (already scanned...), or None."""
+        try:
+            result = await self._call(
+                Activity.VOID_LABEL,
+                lambda: VoidInput(label=label),
+                VoidResult,
+                hold_code=None,
+                cancellable=False,
+            )
+        except ACTIVITY_FAILURES as err:
+            return describe(err)
+        return None if result.voided else result.message or "refused by the carrier"
 
     # ----------------------------------------------------------------- holds
 
-    async def _hold(self, reason: HoldReason) -> None:
-        """Wait for a person (or the channel) to fix the cause; raise if cancelled meanwhile."""
+    async def _hold(
+        self, reason: HoldReason, *, cancellable: bool = True, recheck: bool = False
+    ) -> None:
+        """Wait for a person (or the channel, or a stock re-check) to clear the hold; raise
+        OrderCancelledError if cancelled meanwhile."""
         self._state.hold = reason
-        self._enter(OrderStage.ON_HOLD, f"on hold: {reason.message}")
+        self._enter(OrderStage.ON_HOLD, f"on hold: {reason.describe()}")
         self._mark(ATTENTION, reason.code.value)
+        tell = reason.code in CUSTOMER_NOTICE_HOLDS and self._policy.notify_customer_of_holds
+        if tell and workflow.patched(PATCH_CUSTOMER_NOTICES):
+            await self._notify(
+                NoticeKind.ORDER_ON_HOLD,
+                {"reason": CUSTOMER_HOLD_REASONS[reason.code]},
+                suffix=reason.code.value,
+            )
         self._publish()
-        await workflow.wait_condition(lambda: self._state.hold is None or self._cancel is not None)
-        if self._cancel is not None:
+        timeout = self._recheck_after(reason.code) if recheck else None
+        try:
+            await workflow.wait_condition(
+                lambda: self._state.hold is None or (cancellable and self._cancel is not None),
+                timeout=timeout,
+                timeout_summary=f"re-check {reason.code.value}" if timeout else None,
+            )
+        except TimeoutError:
+            self._state.hold = None  # time to look again: the step re-asks the warehouse
+        if cancellable and self._cancel is not None:
             raise OrderCancelledError
         self._mark(ATTENTION, None)
 
-    def _clear_hold(self, code: HoldCode | None) -> None:
+    def _recheck_after(self, code: HoldCode) -> timedelta:
+        count = self._rechecks.get(code, 0)
+        self._rechecks[code] = count + 1
+        seconds = min(
+            self._policy.stock_recheck_seconds * 2**count, self._policy.stock_recheck_max_seconds
+        )
+        return timedelta(seconds=seconds)
+
+    async def _hold_for_bug(self, err: Exception) -> None:
+        stage = self._state.stage
+        message = f"{type(err).__name__} at {stage.value}: {err}"
+        workflow.logger.error("order %s: %s", self._state.order.key, message)
+        with contextlib.suppress(OrderCancelledError):  # the loop applies the cancel next
+            await self._hold(
+                HoldReason(code=HoldCode.HUB_ERROR, message=message),
+                cancellable=self._cancel is None,
+            )
+
+    async def _raised_hold(self) -> None:
+        """A hold a signal asked for (late address or line change), at a step boundary."""
+        reason, self._raised = self._raised, None
+        assert reason is not None
+        if reason.code is HoldCode.ADDRESS_CHANGED and not self._labelled_unshipped():
+            # The labels left meanwhile (or none was bought yet): nothing to decide here.
+            if self._pending_address is not None:
+                self._apply_address(self._pending_address)
+            return
+        await self._hold(reason)
+        if reason.code is HoldCode.ADDRESS_CHANGED:
+            await self._after_address_decision()
+        elif reason.code is HoldCode.ORDER_CHANGED:
+            self._after_sales(
+                "lines_kept", "the channel's new lines were refused; shipped as reserved"
+            )
+        raise RestartStepError
+
+    async def _after_address_decision(self) -> None:
+        relabel, self._relabel = self._relabel, None
+        address, self._pending_address = self._pending_address, None
+        if not relabel or address is None:
+            self._after_sales(
+                "address_kept", "the channel's new address was refused by an operator"
+            )
+            return
+        for index in self._labelled_unshipped():
+            shipment = self._state.shipments[index]
+            assert shipment.label is not None
+            problem = await self._void(shipment.label)
+            if problem:
+                self._after_sales(
+                    "label_not_voided", f"{shipment.shipment_id}: {problem}; claim a refund"
+                )
+            sid = shipment.shipment_id
+            self._label_rounds[sid] = self._label_rounds.get(sid, 1) + 1
+            self._set_shipment(index, status=_F.PACKED, carrier=None, label=None)
+        self._apply_address(address)
+
+    def _apply_address(self, address: Address) -> None:
+        self._state.order = self._state.order.model_copy(update={"shipping_address": address})
+        self._address_version += 1
+
+    def _clear_hold(self, code: HoldCode | None = None) -> None:
         if self._state.hold is not None and (code is None or self._state.hold.code is code):
             self._state.hold = None
 
+    def _require_hold(self, *codes: HoldCode) -> None:
+        hold = self._state.hold
+        if hold is None or hold.code not in codes:
+            wanted = " or ".join(c.value for c in codes)
+            now = f"on hold for {hold.code.value}" if hold else "not on hold"
+            raise ValueError(f"order is {now}, not {wanted}")
+
     # ----------------------------------------------------------------- activity calls
 
-    async def _quick(
+    async def _call(
         self,
         name: Activity,
-        arg: object,
+        arg: Callable[[], object],
         result_type: type[T] | None,
         *,
         hold_code: HoldCode | None,
+        local: bool = True,
+        cancellable: bool = True,
     ) -> T:
-        return await self._guarded(
-            lambda: workflow.execute_local_activity(
-                name.value,
-                arg,
-                result_type=result_type,
-                **QUICK,
-            ),
-            hold_code,
-        )
-
-    async def _external(
-        self,
-        name: Activity,
-        arg: object,
-        result_type: type[T] | None,
-        *,
-        hold_code: HoldCode | None,
-    ) -> T:
-        def call() -> Awaitable[T]:
-            self._publish()
-            return workflow.execute_activity(name.value, arg, result_type=result_type, **EXTERNAL)
-
-        return await self._guarded(call, hold_code)
-
-    async def _guarded(self, call: Callable[[], Awaitable[T]], hold_code: HoldCode | None) -> T:
-        """Run an activity; a permanent failure puts the order on hold instead of failing it."""
+        """Run an activity until it succeeds. A permanent failure holds the order (and the
+        call runs again once the hold clears); a cancel preempts waiting and retrying."""
         while True:
-            self._check_cancel()
+            if cancellable:
+                self._check_interrupts()
+                if self._raised is not None:
+                    await self._raised_hold()
             try:
-                return await call()
+                return await self._attempt(name, arg(), result_type, local, cancellable)
             except ACTIVITY_FAILURES as err:
                 cause = application_cause(err)
                 if hold_code is None or cause is None:
                     raise
                 code = HOLD_FOR_ERROR_TYPE.get(cause.type or "", hold_code)
-                stage = self._state.stage
+                stage, version = self._state.stage, self._address_version
                 await self._hold(HoldReason(code=code, message=cause.message))
+                if name is Activity.BUY_LABEL and version != self._address_version:
+                    raise RestartStepError from None  # a fixed address is quoted again first
                 self._enter(stage, f"retrying {stage.value}")
 
-    def _check_cancel(self) -> None:
-        if self._cancel is None:
-            return
-        if any(s.status is FulfilmentStatus.SHIPPED for s in self._state.shipments):
-            # A parcel is with the carrier and the channel knows: cancelling is a return now.
-            self._details(
-                f"cancel requested after shipping ({self._cancel.reason}): handle as a return"
-            )
-            return
-        raise OrderCancelledError
+    async def _attempt(
+        self,
+        name: Activity,
+        arg: object,
+        result_type: type[T] | None,
+        local: bool,
+        cancellable: bool,
+    ) -> T:
+        error = "no answer yet"
+        if local:
+            try:
+                result: T = await workflow.execute_local_activity(
+                    name.value, arg, result_type=result_type, **QUICK
+                )
+                return result
+            except ACTIVITY_FAILURES as err:
+                if is_permanent(err):
+                    raise
+                error = describe(err)
+        label = name is Activity.BUY_LABEL
+        options = EXTERNAL if label else persistent(self._policy.outage_retry_max_seconds)
+        self._publish()
+        handle = workflow.start_activity(name.value, arg, result_type=result_type, **options)
+
+        def settled() -> bool:
+            return handle.done() or (cancellable and self._cancel is not None)
+
+        # Orders started before the patch bought labels without an attention timer.
+        watch = not label or workflow.patched(PATCH_LABEL_ATTENTION)
+        flagged = False
+        try:
+            try:
+                await workflow.wait_condition(
+                    settled,
+                    timeout=self._policy.attention_after(self._state.stage.value)
+                    if watch
+                    else None,
+                    timeout_summary=f"attention if {name.value} keeps failing" if watch else None,
+                )
+            except TimeoutError:
+                self._flag_outage(name, error)
+                flagged = True
+                await workflow.wait_condition(settled)
+            if not handle.done():
+                handle.cancel()
+                try:
+                    late: Any = await handle
+                except (asyncio.CancelledError, *ACTIVITY_FAILURES):
+                    late = None  # cancelled before anything came of it
+                raise OrderCancelledError(late_result=late)
+            answer: T = await handle
+            return answer
+        finally:
+            if flagged:
+                self._clear_outage()
+
+    def _flag_outage(self, name: Activity, error: str) -> None:
+        code = OUTAGE_FOR[name]
+        since = workflow.now().isoformat(timespec="seconds")
+        self._state.outage = f"{code.value} since {since}: {name.value} failing ({error}); retrying"
+        if self._state.hold is None:
+            self._mark(ATTENTION, code.value)
+        self._details(self._state.outage)
+        self._publish()
+
+    def _clear_outage(self) -> None:
+        self._state.outage = None
+        if self._state.hold is None:
+            self._mark(ATTENTION, None)
+
+    def _check_interrupts(self) -> None:
+        if self._cancel is not None:
+            raise OrderCancelledError
 
     async def _notify(self, kind: NoticeKind, facts: dict[str, str], suffix: str = "") -> None:
         order = self._state.order
         key = f"{order.key}:{kind.value}" + (f":{suffix}" if suffix else "")
+        if key in self._state.notices_sent:
+            return
         notice = CustomerNotice(
             notice_key=key,
             kind=kind,
@@ -524,11 +1067,31 @@ class OrderWorkflow:
                 Activity.NOTIFY.value, NoticeInput(notice=notice), **QUICK
             )
         except ACTIVITY_FAILURES as err:
-            # A customer we cannot reach (no email, refused template) must not stop the parcel.
-            self._state.notices_failed.append(f"{key}: {describe(err)}")
-            workflow.logger.warning("notice %s not sent: %s", key, describe(err))
+            if is_permanent(err):
+                self._notice_failed(key, err)
+                return
+            # The notifier is down: keep trying in the background; the parcel does not wait.
+            self._background.append(asyncio.ensure_future(self._notify_later(key, notice)))
             return
         self._state.notices_sent.append(key)
+
+    async def _notify_later(self, key: str, notice: CustomerNotice) -> None:
+        try:
+            await workflow.execute_activity(
+                Activity.NOTIFY.value,
+                NoticeInput(notice=notice),
+                schedule_to_close_timeout=timedelta(days=NOTICE_DAYS),
+                **persistent(self._policy.outage_retry_max_seconds),
+            )
+        except ACTIVITY_FAILURES as err:
+            self._notice_failed(key, err)
+            return
+        self._state.notices_sent.append(key)
+
+    def _notice_failed(self, key: str, err: BaseException) -> None:
+        # A customer we cannot reach (no email, refused template) must not stop the parcel.
+        self._state.notices_failed.append(f"{key}: {describe(err)}")
+        workflow.logger.warning("notice %s not sent: %s", key, describe(err))
 
     # ----------------------------------------------------------------- state helpers
 
@@ -536,19 +1099,45 @@ class OrderWorkflow:
     def _reservation_key(self) -> str:
         return f"order:{self._state.order.key}"
 
-    def _shipment_input(self, index: int) -> ShipmentInput:
+    def _key_of(self, shipment: Shipment) -> str:
+        return shipment.reservation_key or self._reservation_key
+
+    def _label_key(self, shipment_id: str) -> str:
+        base = f"label:{workflow.info().workflow_id}:{shipment_id}"
+        rounds = self._label_rounds.get(shipment_id, 1)
+        return base if rounds == 1 else f"{base}:{rounds}"
+
+    def _phase(self) -> Phase:
+        shipments = self._state.shipments
+        if not self._state.reservation_keys:
+            return Phase.BEFORE_RESERVATION
+        if self._labelled_unshipped():
+            return Phase.LABELLED
+        if any(s.status in NOT_SHIPPED for s in shipments):
+            return Phase.BEFORE_LABEL
+        return Phase.SHIPPED
+
+    def _labelled_unshipped(self) -> list[int]:
+        return [i for i, s in enumerate(self._state.shipments) if s.status is _F.LABELLED]
+
+    def _handed_over_ids(self) -> tuple[str, ...]:
+        return tuple(s.shipment_id for s in self._state.shipments if s.status in HANDED_OVER)
+
+    def _after_sales(self, kind: str, detail: str) -> None:
+        self._state.after_sales.append(AfterSalesNote(kind=kind, detail=detail, at=workflow.now()))
+
+    def _shipment_input(self, index: int, pick_attempt: int = 1) -> ShipmentInput:
+        shipment = self._state.shipments[index]
         return ShipmentInput(
             order=self._state.order,
             warehouse=self._policy.warehouse,
-            reservation_key=self._reservation_key,
-            shipment=self._state.shipments[index],
+            reservation_key=self._key_of(shipment),
+            shipment=shipment,
+            pick_attempt=pick_attempt,
         )
 
-    def _index(self, shipment_id: str) -> int:
-        for index, shipment in enumerate(self._state.shipments):
-            if shipment.shipment_id == shipment_id:
-                return index
-        raise ApplicationError(f"unknown shipment {shipment_id}", non_retryable=True)
+    def _status(self, index: int) -> FulfilmentStatus:
+        return self._state.shipments[index].status
 
     def _set_shipment(self, index: int, **changes: object) -> None:
         shipment = self._state.shipments[index]
@@ -588,16 +1177,32 @@ class OrderWorkflow:
             workflow.upsert_search_attributes(updates)
 
 
+async def _outcome_of(handle: Any) -> TrackingResult | None:
+    """A tracking child's result; None if it failed or was stopped (the parcel is unknown)."""
+    try:
+        result: TrackingResult = await handle
+    except Exception:
+        return None
+    return result
+
+
 def _patched(order: Order, fix: FixAddress) -> Address:
     changes = {k: v for k, v in fix.model_dump().items() if v is not None}
     return Address.model_validate({**order.shipping_address.model_dump(), **changes})
 
 
-def _by_shipment(results: list[TrackingResult]) -> dict[str, list[TrackingResult]]:
-    grouped: dict[str, list[TrackingResult]] = {}
-    for result in results:
-        grouped.setdefault(result.shipment_id, []).append(result)
-    return grouped
+def _without(
+    lines: tuple[ShipmentLine, ...], missing: tuple[ShipmentLine, ...]
+) -> tuple[ShipmentLine, ...]:
+    short: dict[str, int] = {}
+    for line in missing:
+        short[line.line_id] = short.get(line.line_id, 0) + line.quantity
+    kept = []
+    for line in lines:
+        left = line.quantity - short.get(line.line_id, 0)
+        if left > 0:
+            kept.append(line.model_copy(update={"quantity": left}))
+    return tuple(kept)
 
 
 def _shipment_outcome(parcels: list[TrackingResult]) -> TrackingResult:

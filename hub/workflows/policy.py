@@ -17,3 +17,17 @@ class OrderPolicy(BaseModel):
     review_invitation: bool = True
     hold_payment_statuses: tuple[str, ...] = ("pending", "voided")
     """Orders in these payment states wait for payment (Attention=unpaid)."""
+    attention_after_seconds: float = Field(default=600, gt=0)
+    """A call failing for longer than this sets Attention (e.g. channel_unreachable)."""
+    attention_after_seconds_by_stage: dict[str, float] = Field(default_factory=dict)
+    """Per-stage overrides of `attention_after_seconds`, keyed by stage (`confirming`...)."""
+    outage_retry_max_seconds: float = Field(default=60, gt=0)
+    """Longest wait between two attempts of a failing call (server-side retries: no history)."""
+    stock_recheck_seconds: float = Field(default=900, gt=0)
+    """First re-check of an out-of-stock or short-pick hold; doubles up to the maximum."""
+    stock_recheck_max_seconds: float = Field(default=6 * 3600, gt=0)
+    notify_customer_of_holds: bool = True
+    """Tell the customer once when their order waits on them or on stock."""
+
+    def attention_after(self, stage: str) -> float:
+        return self.attention_after_seconds_by_stage.get(stage, self.attention_after_seconds)

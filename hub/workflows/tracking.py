@@ -27,7 +27,11 @@ with workflow.unsafe.imports_passed_through():
         TrackingResult,
         TrackInput,
     )
-    from hub.workflows.failures import ACTIVITY_FAILURES, describe
+    from hub.workflows.failures import (
+        ACTIVITY_FAILURES,
+        describe,
+        is_permanent,
+    )
     from hub.workflows.options import QUICK
 
 # Notices sent when a parcel reaches these statuses.
@@ -51,6 +55,7 @@ class ShipmentTrackingWorkflow:
         self._notices = list(input.notices_sent)
         self._last = input.last_event
         self._pushed: list[TrackingEvent] = []
+        self._retry_notices: dict[str, tuple[NoticeKind, TrackingEvent]] = {}
         self._promised = input.promised_by
         self._promise_open = input.promise_from_carrier
 
@@ -66,13 +71,7 @@ class ShipmentTrackingWorkflow:
     async def run(self, input: TrackingInput) -> TrackingResult:
         poll = timedelta(seconds=input.poll_seconds)
         while True:
-            update = await workflow.execute_local_activity(
-                Activity.TRACK.value,
-                TrackInput(carrier=input.carrier, tracking_number=input.tracking_number),
-                result_type=TrackingUpdate,
-                **QUICK,
-            )
-            await self._apply([*update.events, *self._drain()])
+            await self._apply([*await self._poll(), *self._drain()])
             if self._status.is_final:
                 return self._result()
             if self._history_full():
@@ -85,7 +84,26 @@ class ShipmentTrackingWorkflow:
                 if self._status.is_final:
                     return self._result()
 
+    async def _poll(self) -> list[TrackingEvent]:
+        """The carrier's events; none if it cannot answer now (the next poll asks again, so an
+        outage costs one marker per poll, never a growing retry loop)."""
+        try:
+            update = await workflow.execute_local_activity(
+                Activity.TRACK.value,
+                TrackInput(
+                    carrier=self._input.carrier, tracking_number=self._input.tracking_number
+                ),
+                result_type=TrackingUpdate,
+                **QUICK,
+            )
+        except ACTIVITY_FAILURES as err:
+            workflow.set_current_details(f"carrier not answering: {describe(err)}")
+            return []
+        return list(update.events)
+
     async def _apply(self, events: list[TrackingEvent]) -> None:
+        for pending, earlier in list(self._retry_notices.values()):
+            await self._notify(pending, earlier)
         for event in sorted(events, key=lambda e: e.occurred_at):
             if event.dedupe_key in self._seen:
                 continue
@@ -147,9 +165,13 @@ class ShipmentTrackingWorkflow:
                 **QUICK,
             )
         except ACTIVITY_FAILURES as err:
-            # An unreachable customer must not stop tracking the parcel.
+            # An unreachable customer must not stop tracking the parcel: a refused notice is
+            # given up, one the notifier could not take now is tried again at the next poll.
             workflow.logger.warning("notice %s not sent: %s", key, describe(err))
+            if not is_permanent(err):
+                self._retry_notices[key] = (kind, event)
             return
+        self._retry_notices.pop(key, None)
         self._notices.append(key)
 
     def _drain(self) -> list[TrackingEvent]:

@@ -8,8 +8,14 @@ with its fixtures passes:
         def rate_request(self): ...                # optional: defaults to a DE -> DE parcel
         @pytest.fixture
         def label_request(self, rate_request): ... # optional
+        @pytest.fixture
+        def parcel_counts(self): ...               # optional: (1, 2)
 
-Carriers declaring the "idempotency_key" or "label_lookup" capability are held to them.
+Carriers declaring the "idempotency_key" or "label_lookup" capability are held to them. Every
+quote is held to what it promises: each label format it names, with and without each of its eco
+options, for each of `parcel_counts` parcels, is a label (the hub chooses by these promises, so
+a chosen quote must never fail at label time). Fake the API faithfully: answer what is asked
+(format, number of parcels), so a refusal the quote did not announce fails the suite.
 """
 
 from __future__ import annotations
@@ -71,6 +77,11 @@ class CarrierContract(PluginContract):
         return LabelFormat.PDF
 
     @pytest.fixture
+    def parcel_counts(self) -> tuple[int, ...]:
+        """How many parcels (copies of the rate request's first) every quote is checked for."""
+        return (1, 2)
+
+    @pytest.fixture
     async def service_code(self, plugin: HubPlugin[Any], rate_request: RateRequest) -> str:
         quotes = await host_for(plugin).quote(plugin.name, rate_request)
         return quotes[0].service_code
@@ -109,6 +120,40 @@ class CarrierContract(PluginContract):
             assert quote.service_code and quote.service_name
             assert quote.price.amount > 0
             assert quote.billable_weight_grams >= min(p.weight_grams for p in rate_request.parcels)
+
+    async def test_every_quote_can_be_bought_as_it_promises(
+        self,
+        plugin: HubPlugin[Any],
+        rate_request: RateRequest,
+        label_request: LabelRequest,
+        parcel_counts: tuple[int, ...],
+    ) -> None:
+        host = host_for(plugin)
+        for count in parcel_counts:
+            parcels = (rate_request.parcels[0],) * count
+            quotes = await host.quote(
+                plugin.name, rate_request.model_copy(update={"parcels": parcels})
+            )
+            assert quotes, f"no quote for {count} parcel(s)"
+            for quote in quotes:
+                assert quote.label_formats, f"{quote.service_code}: the quote names no label format"
+                for fmt in quote.label_formats:
+                    for eco in (None, *quote.eco_options):
+                        what = f"{count} parcel(s), {quote.service_code}, {fmt.value}, eco {eco}"
+                        request = label_request.model_copy(
+                            update={
+                                "idempotency_key": f"{label_request.idempotency_key}:{count}:"
+                                f"{quote.service_code}:{fmt.value}:{eco or '-'}",
+                                "service_code": quote.service_code,
+                                "parcels": parcels,
+                                "label_format": fmt,
+                                "eco_option": eco,
+                            }
+                        )
+                        label = await host.buy_label(plugin.name, request)
+                        assert label.document.label_format is fmt, what
+                        assert label.document.content.startswith(MAGIC[fmt]), what
+                        assert len(label.tracking_numbers) == count, what
 
     async def test_label_has_tracking_and_document(
         self, plugin: HubPlugin[Any], label_request: LabelRequest

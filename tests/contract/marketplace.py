@@ -45,6 +45,8 @@ class MarketplaceContract(PluginContract):
                 assert event.marketplace == plugin.name and event.external_id and event.dedupe_key
                 if event.kind is ChannelEventKind.ORDER_UPSERTED:
                     assert (event.order is None) != (event.problem is None)
+                if event.kind is ChannelEventKind.IGNORED:
+                    assert event.reason, "an ignored event says why (ops count them by it)"
                     if event.order is not None:
                         assert event.order.marketplace == plugin.name
                         assert event.order.external_id == event.external_id
@@ -86,6 +88,7 @@ class MarketplaceContract(PluginContract):
         first = await host.parse_webhook(plugin.name, webhook)
         again = await host.parse_webhook(plugin.name, webhook)
         assert first and [e.dedupe_key for e in first] == [e.dedupe_key for e in again]
+        assert all(e.reason for e in first if e.kind is ChannelEventKind.IGNORED)
         with pytest.raises(PermanentError):
             await host.parse_webhook(plugin.name, webhook.model_copy(update={"body": b"not json"}))
 

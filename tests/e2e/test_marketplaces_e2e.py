@@ -41,6 +41,7 @@ async def test_shopify_order_in_fulfilment_and_tracking_back(hub_settings, tmp_p
                 "shop_domain": shopify.SHOP,
                 "access_token": "shpat_0123456789abcdef0123456789abcdef",
                 "client_secret": shopify.SECRET,
+                "take_test_orders": True,  # Shopify's sample payload is a test order
             }
         },
         warehouses={"embedded": {"catalog_file": str(catalog_file(tmp_path, skus))}},

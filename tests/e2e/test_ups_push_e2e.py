@@ -96,7 +96,11 @@ async def test_ups_track_alert_pushes_deliver_the_order(hub_settings, tmp_path):
                             "credential": alert.CREDENTIAL,
                         },
                     )
-                    assert answer.json() == {"parcels": {number: "signalled"}}, answer.text
+                    # A push may beat the parcel's tracking workflow: it is then kept and handed
+                    # in by the first poll, so both answers deliver it.
+                    assert answer.json()["parcels"][number] in {"signalled", "buffered"}, (
+                        answer.text
+                    )
 
             handle = rt.client.get_workflow_handle_for(OrderWorkflow.run, workflow_id)
             final = await asyncio.wait_for(handle.result(), timeout=60)

@@ -66,7 +66,8 @@ async def test_a_signed_usps_push_delivers_the_parcel(hub_settings, tmp_path):
                     "/webhooks/carriers/usps", content=delivered.body, headers=delivered.headers
                 )
                 assert answer.status_code == 200, answer.text
-                assert answer.json() == {"parcels": {usps.TRACKING_NUMBER: "signalled"}}
+                # A push may beat the tracking workflow: kept and handed in by its first poll.
+                assert answer.json()["parcels"][usps.TRACKING_NUMBER] in {"signalled", "buffered"}
 
             handle = rt.client.get_workflow_handle_for(OrderWorkflow.run, workflow_id)
             final = await asyncio.wait_for(handle.result(), timeout=60)

@@ -5,6 +5,7 @@ Tracking - Unified; fixtures in tests/plugins/fixtures/dhl)."""
 from __future__ import annotations
 
 import base64
+import copy
 import json
 import logging
 from collections.abc import AsyncIterator, Iterator
@@ -414,6 +415,38 @@ async def test_quote_abroad_dry_runs_international_products_with_a_stand_in_decl
         ("V53WPAK", Decimal("17.99")),
         ("V66WPI", Decimal("6.90")),
     ]
+
+
+async def test_quotes_say_several_parcels_are_labelled_in_zpl_only(
+    plugin: DhlCarrier, dhl: respx.MockRouter
+) -> None:
+    (one,) = {q.label_formats for q in await plugin.carrier_quote(rate_request())}
+    assert one == (LabelFormat.PDF, LabelFormat.ZPL)
+    (two,) = {
+        q.label_formats for q in await plugin.carrier_quote(rate_request(parcels=(PARCEL,) * 2))
+    }
+    assert two == (LabelFormat.ZPL,)
+
+
+async def test_what_a_label_would_refuse_is_not_quoted(
+    runtime: PluginRuntime, dhl: respx.MockRouter
+) -> None:
+    light = Parcel(
+        weight_grams=900, dimensions=Dimensions(length_mm=250, width_mm=170, height_mm=30)
+    )
+    carrier = DhlCarrier(make_settings(), runtime)
+    forced = DhlCarrier(make_settings(label_format="PDF"), runtime)
+    try:
+        with pytest.raises(PermanentError, match="parcels: each parcel is its own DHL shipment"):
+            await carrier.carrier_quote(rate_request(ship_to=london(), parcels=(light, light)))
+        with pytest.raises(PermanentError, match=r"parcels: .* label_format is PDF"):
+            await forced.carrier_quote(rate_request(parcels=(PARCEL, PARCEL)))
+        (one,) = {q.label_formats for q in await forced.carrier_quote(rate_request())}
+    finally:
+        await carrier.aclose()
+        await forced.aclose()
+    assert one == (LabelFormat.PDF,)
+    assert dhl["validate"].call_count == 1  # only the one-parcel quote was dry run
 
 
 async def test_quote_within_the_eu_needs_no_declaration(
@@ -1085,11 +1118,28 @@ async def test_through_the_plugin_host(plugin: DhlCarrier, dhl: respx.MockRouter
         )
 
 
+def booked_as_asked(request: httpx.Request) -> httpx.Response:
+    """DHL's answer to ``POST /orders``: one booked item per shipment, its label in the
+    ``docFormat`` asked for, from the recorded PDF and ZPL2 answers."""
+    count = len(shipments_of(request))
+    if request.url.params["docFormat"] == "ZPL2":
+        recorded = fixture("create_zpl_two_parcels.json")["items"]
+    else:
+        recorded = fixture("create_pdf.json")["items"]
+    items = []
+    for index in range(count):
+        item = copy.deepcopy(recorded[index % len(recorded)])
+        item["shipmentNo"] = f"3404343104280917{index:02d}"
+        items.append(item)
+    return answer(items)
+
+
 class TestDhlContract(CarrierContract):
     @pytest.fixture
     async def plugin(
         self, dhl: respx.MockRouter, runtime: PluginRuntime
     ) -> AsyncIterator[DhlCarrier]:
+        dhl["create"].mock(side_effect=booked_as_asked)
         carrier = DhlCarrier(make_settings(), runtime)
         yield carrier
         await carrier.aclose()

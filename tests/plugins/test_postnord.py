@@ -271,6 +271,10 @@ async def test_quotes_come_from_the_price_list_without_a_call(
         assert quote.billable_weight_grams == 1200
         assert quote.eco_options == ("climate_compensation",)
         assert quote.estimated_delivery is None and quote.co2e_grams is None
+        assert quote.label_formats == (LabelFormat.PDF, LabelFormat.ZPL)
+    # multiPDF / multiZPL: several parcels come in one document in either format.
+    for quote in await plugin.carrier_quote(rate_request(parcels=(PARCEL, PARCEL))):
+        assert quote.label_formats == (LabelFormat.PDF, LabelFormat.ZPL)
     assert not postnord.calls
 
 
@@ -1086,12 +1090,36 @@ async def test_logs_carry_ids_not_the_key_or_addresses(
         assert secret not in text  # ...without the key, which only the wire carries
 
 
+def booked_as_asked(request: httpx.Request) -> httpx.Response:
+    """PostNord's booking answer to what was asked: one item id per package, the printout in
+    the format of the path (``/edi/labels/pdf`` or ``/zpl``), from the recorded answers."""
+    count = json.loads(request.content)["shipment"][0]["numberOfPackages"]["value"]
+    zpl = request.url.path.endswith("/zpl")
+    payload = fixture("booking_zpl_two_parcels.json" if zpl else "booking_pdf.json")
+    items = [f"003707302536200{index + 1:02d}015" for index in range(count)]
+    info = payload["bookingResponse"]["idInformation"][0]
+    shipment = [entry for entry in info["ids"] if entry["idType"] != "itemId"]
+    info["ids"] = [
+        {"idType": "itemId", "value": item, "printId": f"p{index}"}
+        for index, item in enumerate(items)
+    ] + shipment
+    (printout,) = payload["labelPrintout"]
+    printout["itemIds"] = [
+        {"itemIds": item, "printId": f"p{index}", "basicServiceCode": "19", "status": "OK"}
+        for index, item in enumerate(items)
+    ]
+    return httpx.Response(200, json=payload)
+
+
 class TestPostnordContract(CarrierContract):
     @pytest.fixture
     async def plugin(
         self, postnord: respx.MockRouter, runtime: PluginRuntime
     ) -> AsyncIterator[PostnordCarrier]:
-        carrier = PostnordCarrier(make_settings(), runtime)
+        postnord["book_pdf"].mock(side_effect=booked_as_asked)
+        postnord["book_zpl"].mock(side_effect=booked_as_asked)
+        # Many bookings in one test: no waiting on the client-side pacing.
+        carrier = PostnordCarrier(make_settings(requests_per_second=1000), runtime)
         yield carrier
         await carrier.aclose()
 

@@ -211,6 +211,37 @@ def test_green_variant_is_flagged_and_priced_with_its_surcharge(tmp_path):
     assert green.co2e_grams == standard.co2e_grams
 
 
+def test_every_quote_is_labelled_in_pdf_or_zpl_for_any_number_of_parcels(tmp_path):
+    carrier = make_carrier(tmp_path)
+    for parcels in ((parcel(1200),), (parcel(1200), parcel(800))):
+        for quote in carrier.carrier_quote(rate_request(parcels=parcels)):
+            assert quote.label_formats == (LabelFormat.PDF, LabelFormat.ZPL)
+
+
+def test_the_eco_option_is_printed_on_the_label_and_part_of_the_purchase(tmp_path):
+    carrier = make_carrier(tmp_path)
+    green = label_request(
+        service_code="SBX_STANDARD_GREEN", label_format=LabelFormat.ZPL, parcels=(parcel(900),) * 2
+    )
+    mark = b"^FDCARBON NEUTRAL^FS"  # a field of its own, besides the service name
+    label = carrier.carrier_buy_label(green.model_copy(update={"eco_option": "carbon_neutral"}))
+    assert label.document.content.count(mark) == 2  # one per parcel
+    plain = carrier.carrier_buy_label(green.model_copy(update={"idempotency_key": "label:plain"}))
+    assert mark not in plain.document.content
+    # The same key with another eco option is another purchase, refused as such.
+    with pytest.raises(PermanentError, match="SBX-4090"):
+        carrier.carrier_buy_label(green)
+
+
+def test_an_eco_option_the_service_does_not_offer_is_refused_before_charging(tmp_path):
+    carrier = make_carrier(tmp_path)
+    with pytest.raises(PermanentError, match=r"SBX-4007: .*'carbon_neutral'.* SBX_STANDARD"):
+        carrier.carrier_buy_label(
+            label_request().model_copy(update={"eco_option": "carbon_neutral"})
+        )
+    assert carrier.charges() == []
+
+
 @pytest.mark.parametrize(
     ("grams", "mm", "billable", "price"),
     [

@@ -41,6 +41,7 @@ from plugins.marketplaces.sandbox.generator import SHIPPING, OrderGenerator, Ord
 from plugins.marketplaces.sandbox.geography import COUNTRIES
 from plugins.marketplaces.sandbox.mapping import map_order
 from plugins.marketplaces.sandbox.signing import (
+    ACCOUNT_HEADER,
     EVENT_ID_HEADER,
     SIGNATURE_HEADER,
     signature,
@@ -403,6 +404,24 @@ def test_parse_create_updated_cancelled_and_unknown_topics(plugin: SandboxMarket
 
     (event,) = plugin.marketplace_parse_webhook(plugin.signed_webhook("app/uninstalled", {}))
     assert event.kind is ChannelEventKind.IGNORED and event.order is None
+    assert event.reason == "topic app/uninstalled is not one the hub acts on"
+
+
+def test_a_delivery_for_another_account_is_ignored(plugin: SandboxMarketplace) -> None:
+    """Signed with this channel's secret (the signature covers the body only), but for an
+    account this hub does not serve: its orders are not this hub's to ship."""
+    (payload,) = plugin.place_orders(1)
+    webhook = plugin.signed_webhook("orders/create", payload)
+    foreign = webhook.model_copy(
+        update={"headers": {**webhook.headers, ACCOUNT_HEADER: "another-shop"}}
+    )
+    assert plugin.marketplace_verify_webhook(foreign)
+    (event,) = plugin.marketplace_parse_webhook(foreign)
+    assert event.kind is ChannelEventKind.IGNORED and event.order is None
+    assert event.reason == "account not configured: another-shop"
+    assert event.external_id == str(payload["id"])
+    (own,) = plugin.marketplace_parse_webhook(webhook)
+    assert own.kind is ChannelEventKind.ORDER_UPSERTED
 
 
 def test_redelivery_keeps_the_dedupe_key_and_a_new_version_gets_a_new_one(

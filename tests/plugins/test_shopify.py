@@ -36,7 +36,12 @@ from hub.host import PluginHost
 from hub.http import RateLimiter
 from hub.plugin import PluginRuntime
 from plugins.marketplaces.shopify import ShopifyMarketplace, ShopifySettings
-from plugins.marketplaces.shopify.events import graphql_order_event, rest_order_event
+from plugins.marketplaces.shopify.events import (
+    NOTHING_TO_SHIP,
+    TEST_ORDER,
+    graphql_order_event,
+    rest_order_event,
+)
 from plugins.marketplaces.shopify.mapping import (
     MappingError,
     order_from_graphql,
@@ -74,7 +79,8 @@ def shop_settings(**overrides: Any) -> ShopifySettings:
     return ShopifySettings(**values)
 
 
-SETTINGS = shop_settings()
+# Shopify's documented sample payloads are test orders (``"test": true``): take them.
+SETTINGS = shop_settings(take_test_orders=True)
 
 
 def delivery(
@@ -371,9 +377,55 @@ async def test_each_order_topic_means_its_event(plugin: ShopifyMarketplace):
     (other_shop,) = await plugin.marketplace_parse_webhook(
         delivery("orders/create", order, **{"x-shopify-shop-domain": "other.myshopify.com"})
     )
-    assert other_shop.kind is ChannelEventKind.IGNORED and "other.myshopify.com" in str(
-        other_shop.reason
+    assert other_shop.kind is ChannelEventKind.IGNORED
+    assert other_shop.reason == "shop not configured: other.myshopify.com"
+    (unknown,) = await plugin.marketplace_parse_webhook(
+        delivery("products/update", {"id": 788032119674292922})
     )
+    assert unknown.reason == "topic products/update is not handled"
+
+
+async def test_test_orders_are_ignored_unless_the_shop_takes_them(tmp_path: Path):
+    default = ShopifyMarketplace(shop_settings(), PluginRuntime(tmp_path, tmp_path))
+    taking = ShopifyMarketplace(SETTINGS, PluginRuntime(tmp_path, tmp_path))
+    sample = load("webhook_orders_create.json")
+    assert sample["test"] is True
+    (ignored,) = await default.marketplace_parse_webhook(delivery("orders/create", sample))
+    assert ignored.kind is ChannelEventKind.IGNORED and ignored.reason == TEST_ORDER
+    assert ignored.external_id == ORDER_ID and ignored.order is None
+    (taken,) = await taking.marketplace_parse_webhook(delivery("orders/create", sample))
+    assert taken.kind is ChannelEventKind.ORDER_UPSERTED and taken.order is not None
+    real = {**sample, "test": False}
+    (real_order,) = await default.marketplace_parse_webhook(delivery("orders/create", real))
+    assert real_order.order is not None
+    node = {**load("graphql_orders_page1.json")["data"]["orders"]["nodes"][0], "test": True}
+    assert graphql_order_event(node, shop_settings()).reason == TEST_ORDER
+    assert graphql_order_event(node, SETTINGS).order is not None
+    await default.aclose()
+    await taking.aclose()
+
+
+async def test_an_order_whose_lines_were_all_removed_is_a_problem(plugin: ShopifyMarketplace):
+    """Quantity 0 is a line removed by an edit: dropped. With none left, ops must see it."""
+    payload = load("webhook_orders_create.json")
+    for line in payload["line_items"]:
+        line["current_quantity"] = 0
+    (event,) = await plugin.marketplace_parse_webhook(delivery("orders/create", payload))
+    assert event.kind is ChannelEventKind.ORDER_UPSERTED and event.order is None
+    assert event.problem is not None and event.problem.field == "line_items"
+    assert "quantity 0" in event.problem.message
+    removed, *_, gift_card = load("webhook_orders_create.json")["line_items"]
+    removed["current_quantity"] = 0
+    only_gift_card_left = {**payload, "line_items": [removed, gift_card]}
+    (digital,) = await plugin.marketplace_parse_webhook(
+        delivery("orders/create", only_gift_card_left)
+    )
+    assert digital.kind is ChannelEventKind.IGNORED and digital.reason == NOTHING_TO_SHIP
+    node = load("graphql_orders_page1.json")["data"]["orders"]["nodes"][0]
+    for item in node["lineItems"]["nodes"]:
+        item["currentQuantity"] = 0
+    polled = graphql_order_event(node, SETTINGS)
+    assert polled.problem is not None and polled.problem.field == "lineItems"
 
 
 @pytest.mark.parametrize(
@@ -469,6 +521,8 @@ async def test_a_reread_order_that_is_gone_is_ignored(
         delivery("refunds/create", load("webhook_refunds_create.json"))
     )
     assert event.kind is ChannelEventKind.IGNORED and "not readable" in str(event.reason)
+    # One cause for every refund of a gone order: no refund id in the reason.
+    assert str(event.reason).startswith("refunds/create:") and "890088" not in str(event.reason)
 
 
 # =========================================================================== the two shapes

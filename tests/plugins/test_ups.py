@@ -524,6 +524,33 @@ async def test_eco_quote_code_buys_a_carbon_neutral_label(api, ups):
     assert label.document.content.startswith(b"\x89PNG")
 
 
+async def test_the_chosen_eco_option_is_sent_as_the_carbon_neutral_indicator(api, ups):
+    ship = api.post(SHIP).mock(side_effect=ship_answer)
+    await ups.carrier_buy_label(label_req(eco_option="carbon_neutral"))
+    options = body_of(ship)["ShipmentRequest"]["Shipment"]["ShipmentServiceOptions"]
+    assert options == {"UPScarbonneutralIndicator": ""}
+    await ups.carrier_buy_label(label_req(idempotency_key="label:plain"))
+    assert "ShipmentServiceOptions" not in body_of(ship)["ShipmentRequest"]["Shipment"]
+    with pytest.raises(PermanentError, match=r"eco_option: UPS offers 'carbon_neutral'"):
+        await ups.carrier_buy_label(label_req(eco_option="gogreen_plus"))
+    assert ship.call_count == 2
+
+
+async def test_quotes_name_every_format_or_the_one_the_settings_force(api, tmp_path):
+    api.post(SHOP).mock(return_value=httpx.Response(200, json=load("rate_shop.json")))
+    two = rate_req(parcels=(Parcel(weight_grams=1200, dimensions=BOX),) * 2)
+    for forced, formats in (
+        (None, (LabelFormat.PDF, LabelFormat.ZPL, LabelFormat.PNG)),
+        ("ZPL", (LabelFormat.ZPL,)),
+    ):
+        plugin = await make_plugin(tmp_path, label_format=forced)
+        try:
+            quotes = await plugin.carrier_quote(two)
+        finally:
+            await plugin.aclose()
+        assert quotes and {q.label_formats for q in quotes} == {formats}
+
+
 async def test_validation_error_names_ups_codes(api, ups):
     api.post(SHIP).mock(return_value=httpx.Response(400, json=load("error_validation.json")))
     with pytest.raises(PermanentError) as info:
@@ -906,13 +933,32 @@ async def test_through_the_hub_host(api, ups):
         await host.find_label("ups", LabelLookup(idempotency_key="k", shipment_id="S-1001-1"))
 
 
+def ship_answer(request: httpx.Request) -> httpx.Response:
+    """UPS's Ship answer to what was asked: one package result per ``Package``, with labels in
+    the ``LabelImageFormat`` asked for (GIF, or ZPL), from the recorded answers."""
+    asked = json.loads(request.content)["ShipmentRequest"]
+    count = len(asked["Shipment"]["Package"])
+    code = asked["LabelSpecification"]["LabelImageFormat"]["Code"]
+    payload = load("ship_gif_two_packages.json")
+    results = payload["ShipmentResponse"]["ShipmentResults"]
+    recorded = results["PackageResults"]
+    zpl = load("ship_zpl_international.json")["ShipmentResponse"]["ShipmentResults"]
+    packages = []
+    for index in range(count):
+        package = copy.deepcopy(recorded[index % len(recorded)])
+        package["TrackingNumber"] = (LEAD, SECOND)[index] if index < 2 else f"1Z2220060{index:09d}"
+        if code == "ZPL":
+            package["ShippingLabel"] = copy.deepcopy(zpl["PackageResults"][0]["ShippingLabel"])
+        packages.append(package)
+    results["PackageResults"] = packages
+    return httpx.Response(200, json=payload)
+
+
 class TestUpsContract(CarrierContract):
     @pytest.fixture
     async def plugin(self, api, ups):
         api.post(SHOP).mock(return_value=httpx.Response(200, json=load("rate_shop.json")))
-        api.post(SHIP).mock(
-            return_value=httpx.Response(200, json=load("ship_gif_two_packages.json"))
-        )
+        api.post(SHIP).mock(side_effect=ship_answer)
         api.get(url__regex=r"/api/track/v1/details/.+").mock(
             return_value=httpx.Response(200, json=load("track_delivered.json"))
         )

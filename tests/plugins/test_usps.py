@@ -296,6 +296,32 @@ async def test_quote_of_several_parcels_sums_per_service(
     assert quotes[0].billable_weight_grams == 2440
 
 
+async def test_quotes_say_several_parcels_are_labelled_in_zpl_only(
+    plugin: UspsCarrier, usps: respx.MockRouter
+) -> None:
+    (one,) = {q.label_formats for q in await plugin.carrier_quote(rate_request())}
+    assert one == (LabelFormat.PDF, LabelFormat.ZPL)
+    (two,) = {
+        q.label_formats for q in await plugin.carrier_quote(rate_request(parcels=(PARCEL,) * 2))
+    }
+    assert two == (LabelFormat.ZPL,)
+
+
+async def test_several_parcels_with_pdf_forced_are_not_quoted(
+    usps: respx.MockRouter, runtime: PluginRuntime
+) -> None:
+    carrier = UspsCarrier(make_settings(label_format="PDF"), runtime)
+    try:
+        (one,) = {q.label_formats for q in await carrier.carrier_quote(rate_request())}
+        assert one == (LabelFormat.PDF,)
+        rated = usps["rates"].call_count
+        with pytest.raises(PermanentError, match=r"parcels: .* label_format is PDF"):
+            await carrier.carrier_quote(rate_request(parcels=(PARCEL, PARCEL)))
+    finally:
+        await carrier.aclose()
+    assert usps["rates"].call_count == rated
+
+
 async def test_quote_abroad_is_refused_before_any_call(
     plugin: UspsCarrier, usps: respx.MockRouter
 ) -> None:
@@ -634,6 +660,14 @@ async def test_two_parcels_in_pdf_are_refused_before_buying(
     assert not usps.calls
 
 
+async def test_an_eco_option_is_refused_before_buying(
+    plugin: UspsCarrier, usps: respx.MockRouter
+) -> None:
+    with pytest.raises(PermanentError, match="eco_option: USPS offers no eco option"):
+        await plugin.carrier_buy_label(label_request(eco_option="carbon_neutral"))
+    assert not usps["label"].called
+
+
 async def test_two_parcels_in_zpl_make_two_labels_in_one_document(
     plugin: UspsCarrier, usps: respx.MockRouter
 ) -> None:
@@ -882,7 +916,7 @@ def mutated_rates(draw: st.DrawFn) -> Any:
 @given(st.one_of(JSON, mutated_rates()))
 def test_rates_parser_never_crashes(payload: Any) -> None:
     try:
-        quotes = mapping.quotes(rate_request(), [payload], make_settings())
+        quotes = mapping.quotes(rate_request(), [payload], make_settings(), (LabelFormat.PDF,))
     except PermanentError as exc:
         assert "USPS rates" in str(exc)
         return
@@ -950,11 +984,22 @@ async def test_logs_carry_ids_not_secrets_or_addresses(
         assert secret not in text
 
 
+def label_as_asked(request: httpx.Request) -> httpx.Response:
+    """A label in the ``imageType`` asked for: PDF, or ZPL at either resolution."""
+    image_type = json.loads(request.content)["imageInfo"]["imageType"]
+    if image_type == "PDF":
+        return pdf_label()
+    if image_type.startswith("ZPL"):
+        return zpl_label()
+    return error(400, "error_400_address.json")  # no recorded answer: a refusal, never a label
+
+
 class TestUspsContract(CarrierContract):
     @pytest.fixture
     async def plugin(
         self, usps: respx.MockRouter, runtime: PluginRuntime
     ) -> AsyncIterator[UspsCarrier]:
+        usps["label"].mock(side_effect=label_as_asked)
         carrier = UspsCarrier(make_settings(), runtime)
         yield carrier
         await carrier.aclose()

@@ -338,7 +338,10 @@ async def test_the_creation_ping_is_acknowledged_and_starts_nothing(
 ):
     host = host_for(plugin)
     assert await host.verify_webhook("woocommerce", ping())
-    assert await host.parse_webhook("woocommerce", ping()) == []
+    (pinged,) = await host.parse_webhook("woocommerce", ping())
+    assert pinged.kind is ChannelEventKind.IGNORED and pinged.order is None
+    assert pinged.reason == "webhook ping (sent when a webhook is saved)"
+    assert pinged.dedupe_key == "ping:webhook_id=17"
     # Nothing unsigned passes for a ping but the ping itself.
     for impostor in (
         ping(b'{"id": 1021, "status": "processing"}'),
@@ -355,9 +358,12 @@ class RecordingIntake:
     def __init__(self) -> None:
         self.events: list[Any] = []
 
-    async def handle_event(self, event: Any) -> IntakeOutcome:
-        self.events.append(event)
-        return IntakeOutcome.STARTED
+    async def take_delivery(self, marketplace: str, events: list[Any]) -> list[IntakeOutcome]:
+        self.events.extend(e for e in events if e.kind is not ChannelEventKind.IGNORED)
+        return [
+            IntakeOutcome.IGNORED if e.kind is ChannelEventKind.IGNORED else IntakeOutcome.STARTED
+            for e in events
+        ]
 
 
 async def test_the_edge_answers_the_ping_200_and_starts_nothing(
@@ -372,7 +378,7 @@ async def test_the_edge_answers_the_ping_200_and_starts_nothing(
             content=b"webhook_id=17",
             headers={"content-type": "application/x-www-form-urlencoded"},
         )
-        assert (pinged.status_code, pinged.json()) == (200, {"accepted": []})
+        assert (pinged.status_code, pinged.json()) == (200, {"accepted": ["ignored"]})
         forged = await edge.post(
             "/webhooks/woocommerce",
             content=php_json(order()),
@@ -628,6 +634,29 @@ async def test_other_topics_are_ignored_with_a_key_per_body(plugin: WooCommerceM
     )
     assert first.kind is ChannelEventKind.IGNORED and first.dedupe_key == again.dedupe_key
     assert first.dedupe_key.startswith("product.updated:")
+    assert first.reason == "topic product.updated is not handled"
+
+
+async def test_a_delivery_from_another_site_is_ignored_as_not_configured(
+    plugin: WooCommerceMarketplace,
+):
+    """Signed with this shop's secret, sent by another WordPress (a staging copy, say)."""
+    staging = delivery(
+        "order.created", order(), **{"x-wc-webhook-source": "https://staging.example.com/"}
+    )
+    (event,) = await plugin.marketplace_parse_webhook(staging)
+    assert event.kind is ChannelEventKind.IGNORED and event.order is None
+    assert event.reason == "shop not configured: staging.example.com"
+    assert event.external_id == "1021"
+    # The shop's own address, in another case or without the header, is this shop.
+    for headers in ({"x-wc-webhook-source": "https://SHOP.example.com/"}, {}):
+        own = delivery("order.created", order(), **headers)
+        if not headers:
+            own = own.model_copy(
+                update={"headers": {k: v for k, v in own.headers.items() if "source" not in k}}
+            )
+        (taken,) = await plugin.marketplace_parse_webhook(own)
+        assert taken.kind is ChannelEventKind.ORDER_UPSERTED, headers
 
 
 @pytest.mark.parametrize(

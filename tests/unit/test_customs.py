@@ -14,7 +14,7 @@ from hub.domain.customs import ContentsType, Customs, Incoterm, needs_customs
 from hub.domain.messages import ItemSpec
 from hub.domain.money import Money
 from hub.domain.order import Order, OrderLine
-from hub.domain.shipment import Dimensions, Shipment, ShipmentLine
+from hub.domain.shipment import Dimensions, Shipment, ShipmentLine, goods_value
 from hub.workflows.contracts import ErrorType
 
 STOCKHOLM = Address(
@@ -162,6 +162,58 @@ def test_a_split_order_declares_each_parcels_share_of_shipping() -> None:
     # Goods: 48.00 of T-shirts and 16.00 of mug out of 64.00.
     assert _declared(paid, tees).shipping_charges == Money(amount=Decimal("7.50"), currency="EUR")
     assert _declared(paid, mug).shipping_charges == Money(amount=Decimal("2.50"), currency="EUR")
+
+
+def _eur(amount: str) -> Money:
+    return Money(amount=Decimal(amount), currency="EUR")
+
+
+def test_each_shipment_of_a_split_order_declares_its_own_goods() -> None:
+    """One value per shipment, the same for rating, the label and the customs declaration."""
+    split = order(OSLO).model_copy(
+        update={
+            "lines": (
+                *order(OSLO).lines,
+                OrderLine(
+                    line_id="L3",
+                    sku="CAP",
+                    quantity=3,
+                    unit_price=Money(amount=Decimal("5.50"), currency="EUR"),
+                ),
+            )
+        }
+    )
+    tees = SHIPMENT.model_copy(update={"lines": (SHIPMENT.lines[0],)})
+    rest = SHIPMENT.model_copy(
+        update={
+            "shipment_id": "1001-2",
+            "lines": (SHIPMENT.lines[1], ShipmentLine(line_id="L3", sku="CAP", quantity=2)),
+        }
+    )
+    assert goods_value(split, tees) == _eur("48.00")
+    assert goods_value(split, rest) == _eur("27.00")  # 16.00 + 2 of the 3 caps ordered
+    assert split.total == _eur("80.50")
+    cap = ItemSpec(
+        sku="CAP",
+        name="Cap",
+        weight_grams=90,
+        dimensions=BOX,
+        hs_code="650500",
+        country_of_origin="SE",
+    )
+    for shipment in (tees, rest):
+        customs = declaration(
+            split, shipment, [*SPECS, cap], incoterm=Incoterm.DAP, contents=ContentsType.MERCHANDISE
+        )
+        assert customs is not None and customs.total_value == goods_value(split, shipment)
+
+
+def test_a_shipment_line_the_order_does_not_have_is_an_error() -> None:
+    stray = SHIPMENT.model_copy(
+        update={"lines": (ShipmentLine(line_id="L9", sku="X", quantity=1),)}
+    )
+    with pytest.raises(ValueError, match="no order line L9"):
+        goods_value(order(OSLO), stray)
 
 
 def test_shipping_paid_in_another_currency_is_not_converted() -> None:

@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 import pycountry
 
 from hub.domain.address import Address, Contact
-from hub.domain.customs import ContentsType, Customs, Incoterm
+from hub.domain.customs import ContentsType, Customs, Incoterm, needs_customs
 from hub.domain.money import Money
 from hub.domain.shipment import LabelFormat, Parcel
 from hub.errors import PermanentError
@@ -63,6 +63,40 @@ def check_origin(address: Address, field: str) -> None:
     if address.country != ORIGIN_COUNTRY:
         raise PermanentError(
             f"{field}.country: DHL Parcel DE ships from Germany, not {address.country}"
+        )
+
+
+def label_formats(parcel_count: int, settings: DhlSettings) -> tuple[LabelFormat, ...]:
+    """What a label for `parcel_count` parcels can be bought in, quoted so the hub never asks
+    for one that fails: each parcel is its own DHL shipment with its own document, and only ZPL
+    documents join into the one the hub keeps per shipment."""
+    formats = (settings.label_format,) if settings.label_format else tuple(DOC_FORMATS)
+    if parcel_count > 1:
+        formats = tuple(f for f in formats if f is LabelFormat.ZPL)
+    return formats
+
+
+def check_printable(parcel_count: int, label_format: LabelFormat, settings: DhlSettings) -> None:
+    """Refuse, before anything is bought, a label in a format `label_formats` does not offer."""
+    if label_format not in DOC_FORMATS:
+        raise PermanentError(
+            f"label_format: DHL Parcel DE prints PDF or ZPL2 labels, not {label_format.value}"
+        )
+    if label_format not in label_formats(parcel_count, settings):
+        raise PermanentError(
+            f"parcels: DHL makes one label per parcel and {label_format.value} labels cannot "
+            f"be joined into one document; ask for ZPL or ship the {parcel_count} "
+            "parcels as separate shipments"
+        )
+
+
+def check_declarable(origin: str, destination: str, parcel_count: int) -> None:
+    """Refuse (at quote time as at label time) what the customs declaration cannot cover."""
+    if parcel_count > 1 and needs_customs(origin, destination):
+        raise PermanentError(
+            "parcels: each parcel is its own DHL shipment with its own customs "
+            "declaration, and the hub's declaration is not split by parcel; ship the "
+            f"{parcel_count} parcels as separate shipments"
         )
 
 

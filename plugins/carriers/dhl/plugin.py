@@ -2,7 +2,9 @@
 
 - Quotes: Parcel DE has no rating endpoint. Prices come from the configured price list; each
   priced product is checked by DHL's dry run (``POST /orders?validate=true``) and quoted only
-  if DHL accepts it for these parcels and this address (see :mod:`.pricing`).
+  if DHL accepts it for these parcels and this address (see :mod:`.pricing`). Each quote names
+  the label formats it can be bought in: several parcels only in ZPL (one document per DHL
+  shipment, and only ZPL documents join); several parcels abroad are not quoted at all.
 - Labels: ``POST /orders``, one DHL shipment (and shipment number) per parcel, all in one call;
   ``refNo`` carries the hub's idempotency key. DHL has no idempotency key, so a lost answer is
   ambiguous and is never resent here. If DHL refuses some parcels of a shipment, the ones it
@@ -75,6 +77,15 @@ class DhlCarrier(HubPlugin[DhlSettings]):
     @hookimpl
     async def carrier_quote(self, request: RateRequest) -> list[Quote]:
         mapping.check_origin(request.ship_from, "ship_from")
+        # What would be refused at label time is refused now, so no chosen quote fails there.
+        count = len(request.parcels)
+        mapping.check_declarable(request.ship_from.country, request.ship_to.country, count)
+        formats = mapping.label_formats(count, self.settings)
+        if not formats:
+            raise PermanentError(
+                f"parcels: DHL makes one label per parcel and only ZPL labels join into one "
+                f"document, but [carriers.dhl] label_format is {self.settings.label_format}"
+            )
         found = pricing.candidates(request, self.settings)
         if not found:
             log.info("DHL: no priced product for shipment %s", request.shipment_id)
@@ -89,7 +100,7 @@ class DhlCarrier(HubPlugin[DhlSettings]):
             what = f"DHL dry run for {request.shipment_id}"
             outcomes = responses.outcomes(payload, len(chunk), what)
             results.extend(zip((run for run, _ in chunk), outcomes, strict=True))
-        return pricing.quotes(request, found, results, self.settings, day)
+        return pricing.quotes(request, found, results, self.settings, day, formats)
 
     # ------------------------------------------------------------------ labels
 
@@ -97,7 +108,7 @@ class DhlCarrier(HubPlugin[DhlSettings]):
     async def carrier_buy_label(self, request: LabelRequest) -> PurchasedLabel:
         settings = self.settings
         label_format = settings.label_format or request.label_format
-        self._check_printable(request, label_format)
+        mapping.check_printable(len(request.parcels), label_format, settings)
         product = mapping.product_of(request.service_code)
         price = pricing.label_price(product, request.ship_to.country, request.parcels, settings)
         shipments = self._shipments(request, product)
@@ -176,20 +187,6 @@ class DhlCarrier(HubPlugin[DhlSettings]):
                 )
         return booked
 
-    @staticmethod
-    def _check_printable(request: LabelRequest, label_format: LabelFormat) -> None:
-        if label_format not in mapping.DOC_FORMATS:
-            raise PermanentError(
-                f"label_format: DHL Parcel DE prints PDF or ZPL2 labels, not {label_format.value}"
-            )
-        if len(request.parcels) > 1 and label_format is not LabelFormat.ZPL:
-            # One DHL shipment per parcel, one document per shipment: only ZPL concatenates.
-            raise PermanentError(
-                f"parcels: DHL makes one label per parcel and {label_format.value} labels cannot "
-                f"be joined into one document; ask for ZPL or ship the {len(request.parcels)} "
-                "parcels as separate shipments"
-            )
-
     def _shipments(self, request: LabelRequest, product: Product) -> list[dict[str, Any]]:
         settings = self.settings
         origin, destination = request.ship_from.country, request.ship_to.country
@@ -205,12 +202,7 @@ class DhlCarrier(HubPlugin[DhlSettings]):
                     f"customs: {origin} -> {destination} leaves the EU customs union; the label "
                     "needs a customs declaration (items with HS code, origin, value)"
                 )
-            if len(request.parcels) > 1:
-                raise PermanentError(
-                    "parcels: each parcel is its own DHL shipment with its own customs "
-                    "declaration, and the hub's declaration is not split by parcel; ship the "
-                    f"{len(request.parcels)} parcels as separate shipments"
-                )
+            mapping.check_declarable(origin, destination, len(request.parcels))
             customs, duty_services = mapping.customs_section(
                 request.customs, product.code, settings
             )

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from hub.domain.customs import needs_customs
 from hub.domain.messages import Quote, RateRequest
 from hub.domain.money import Money
-from hub.domain.shipment import Parcel
+from hub.domain.shipment import LabelFormat, Parcel
 from hub.errors import PermanentError
 from plugins.carriers.dhl import mapping
 from plugins.carriers.dhl.products import PRODUCTS, Product, serves
@@ -149,9 +149,11 @@ def quotes(
     results: list[tuple[DryRun, Outcome]],
     settings: DhlSettings,
     ship_day: date,
+    label_formats: tuple[LabelFormat, ...],
 ) -> list[Quote]:
-    """Quotes for the products whose every parcel passed the dry run; if none passed, DHL's
-    reasons (naming the properties) as a PermanentError."""
+    """Quotes for the products whose every parcel passed the dry run, labelled in
+    `label_formats`; if none passed, DHL's reasons (naming the properties) as a
+    PermanentError."""
     passed: dict[tuple[str, bool], bool] = {}
     reasons: dict[str, list[str]] = {}
     for run, outcome in results:
@@ -178,6 +180,7 @@ def quotes(
                 ),
                 billable_weight_grams=sum(p.weight_grams for p in request.parcels),
                 eco_options=(mapping.GOGREEN_PLUS,) if passed.get((code, True)) else (),
+                label_formats=label_formats,
             )
         )
     if found and not result:

@@ -46,6 +46,7 @@ from plugins.carriers.postnord.services import (
     COLLECT,
     COLLECT_WITHOUT_SERVICE_POINT,
     ECO_CLIMATE_COMPENSATION,
+    LABEL_FORMATS,
     LOCALES,
     NORDIC,
     NOTIFY_BY_EMAIL,
@@ -57,10 +58,8 @@ from plugins.carriers.postnord.services import (
 )
 from plugins.carriers.postnord.settings import PostnordSettings
 
-LABEL_PATHS = {
-    LabelFormat.PDF: "/rest/shipment/v3/edi/labels/pdf",
-    LabelFormat.ZPL: "/rest/shipment/v3/edi/labels/zpl",
-}
+LABEL_PATHS = {fmt: f"/rest/shipment/v3/edi/labels/{fmt.value.lower()}" for fmt in LABEL_FORMATS}
+"""``/edi/labels/pdf`` and ``/edi/labels/zpl``: the formats the quotes promise."""
 EDI_PATH = "/rest/shipment/v3/edi"
 APPLICATION_VERSION = "1.0"
 PARCEL = "PC"

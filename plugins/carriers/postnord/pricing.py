@@ -19,6 +19,7 @@ from hub.errors import PermanentError
 from plugins.carriers.postnord.services import (
     CARRIER,
     ECO_CLIMATE_COMPENSATION,
+    LABEL_FORMATS,
     SERVICE_NAMES,
     zone_of,
 )
@@ -110,6 +111,7 @@ def quotes(
                 estimated_delivery=verdict.arrival if verdict else None,
                 billable_weight_grams=priced.billable_grams,
                 eco_options=eco,
+                label_formats=LABEL_FORMATS,
             )
         )
     return result

@@ -17,6 +17,7 @@ from __future__ import annotations
 from typing import Literal
 
 from hub.domain.customs import EU_CUSTOMS_UNION, ContentsType, Incoterm
+from hub.domain.shipment import LabelFormat
 
 CARRIER = "postnord"
 
@@ -58,6 +59,9 @@ NOTIFY_BY_EMAIL = "A4"
 FLEXCHANGE = "C7"
 """Mandatory on MyPack Home unless A6/F1 is used; needs the consignee's SMS number."""
 CLIMATE_COMPENSATION = "D9"
+
+LABEL_FORMATS = (LabelFormat.PDF, LabelFormat.ZPL)
+"""For any number of parcels: ``multiPDF``/``multiZPL`` put them in one document."""
 
 ECO_CLIMATE_COMPENSATION = "climate_compensation"
 """The hub's name for PostNord's Climate Compensation (D9), offered as a quote eco option."""

@@ -21,6 +21,8 @@ from hub.domain.shipment import LabelFormat
 PAGE_WIDTH, PAGE_HEIGHT = 4 * inch, 6 * inch
 MARGIN = 12.0
 ZPL_DOTS_PER_INCH = 203
+FORMATS = (LabelFormat.PDF, LabelFormat.ZPL)
+"""What the sandbox prints, for any number of parcels (one page or format per parcel)."""
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,8 @@ class LabelContent:
     recipient: Address
     reference: str
     ship_date: str
+    eco_option: str | None = None
+    """Printed as a service mark, as DHL prints GoGreen on its labels."""
 
 
 def contents(
@@ -52,6 +56,7 @@ def contents(
             recipient=request.ship_to,
             reference=f"{request.order_reference} / {request.shipment_id}",
             ship_date=request.ship_date.date().isoformat(),
+            eco_option=request.eco_option,
         )
         for index, (number, parcel) in enumerate(
             zip(tracking_numbers, request.parcels, strict=True), start=1
@@ -65,6 +70,10 @@ def render(label_format: LabelFormat, labels: Sequence[LabelContent]) -> bytes:
     if label_format is LabelFormat.ZPL:
         return render_zpl(labels)
     raise ValueError(f"the sandbox carrier prints PDF or ZPL labels, not {label_format.value}")
+
+
+def eco_mark(eco_option: str) -> str:
+    return eco_option.replace("_", " ").upper()
 
 
 def routing_code(address: Address) -> str:
@@ -106,6 +115,9 @@ def _pdf_page(canvas: Canvas, label: LabelContent) -> None:
     )
     canvas.setFont("Helvetica-Bold", 13)
     canvas.drawString(MARGIN, top - 34, label.service_name.upper())
+    if label.eco_option:
+        canvas.setFont("Helvetica-Bold", 9)
+        canvas.drawRightString(PAGE_WIDTH - MARGIN, top - 32, eco_mark(label.eco_option))
     canvas.line(MARGIN, top - 42, PAGE_WIDTH - MARGIN, top - 42)
 
     y = _text_block(canvas, "FROM", address_lines(label.sender), top - 56, size=8)
@@ -184,6 +196,8 @@ def _zpl_format(label: LabelContent) -> str:
         f"^FO30,140^GB{width - 60},3,3^FS\n",
         _zpl_field(30, 160, 22, "FROM"),
     ]
+    if label.eco_option:
+        parts.append(_zpl_field(560, 160, 22, eco_mark(label.eco_option)))
     y = 190
     for line in address_lines(label.sender):
         parts.append(_zpl_field(30, y, 24, line))

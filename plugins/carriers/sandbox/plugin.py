@@ -43,8 +43,6 @@ from plugins.carriers.sandbox.timeline import Route, Scenarios, first_scan_at, t
 from plugins.carriers.sandbox.tracking_numbers import new_tracking_number, parse_tracking_number
 from plugins.carriers.sandbox.zones import zone_of
 
-LABEL_FORMATS = frozenset({LabelFormat.PDF, LabelFormat.ZPL})
-
 
 class SandboxCarrier(HubPlugin[SandboxCarrierSettings]):
     """Rates, labels, voids and tracking of a simulated parcel carrier (see module docstring)."""
@@ -75,7 +73,7 @@ class SandboxCarrier(HubPlugin[SandboxCarrierSettings]):
     @hookimpl
     def carrier_quote(self, request: RateRequest) -> list[Quote]:
         _refuse_parcels(request)
-        return rates.quotes(request, self.settings.clock_speed)
+        return rates.quotes(request, self.settings.clock_speed, documents.FORMATS)
 
     # ----------------------------------------------------------------- labels
 
@@ -95,9 +93,15 @@ class SandboxCarrier(HubPlugin[SandboxCarrierSettings]):
                 f"SBX-4006: customs: a declaration is required from {request.ship_from.country} "
                 f"to {request.ship_to.country} (commodities with HS code, origin and value)"
             )
-        if request.label_format not in LABEL_FORMATS:
+        if request.label_format not in documents.FORMATS:
             raise PermanentError(
                 f"SBX-4004: label format {request.label_format.value} is not offered (PDF, ZPL)"
+            )
+        if request.eco_option is not None and request.eco_option not in service.eco_options:
+            offered = ", ".join(service.eco_options) or "none"
+            raise PermanentError(
+                f"SBX-4007: eco option {request.eco_option!r} is not offered with "
+                f"{service.code} (offered: {offered})"
             )
         fingerprint = request_fingerprint(request)
         if self.settings.honour_idempotency_key:

@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from hub.domain.messages import Quote, RateRequest
 from hub.domain.money import Money
-from hub.domain.shipment import Parcel
+from hub.domain.shipment import LabelFormat, Parcel
 from plugins.carriers.sandbox.emissions import co2e_grams
 from plugins.carriers.sandbox.zones import Zone, zone_of
 
@@ -156,8 +156,11 @@ def parcel_problems(parcels: Sequence[Parcel]) -> list[str]:
     return problems
 
 
-def quotes(request: RateRequest, clock_speed: float) -> list[Quote]:
-    """One quote per service, cheapest first. Call `parcel_problems` first."""
+def quotes(
+    request: RateRequest, clock_speed: float, label_formats: tuple[LabelFormat, ...]
+) -> list[Quote]:
+    """One quote per service, cheapest first, each labelled in `label_formats`. Call
+    `parcel_problems` first."""
     zone = zone_of(request.ship_from.country, request.ship_to.country)
     billable = sum(billable_grams(p) for p in request.parcels)
     answer = [
@@ -170,6 +173,7 @@ def quotes(request: RateRequest, clock_speed: float) -> list[Quote]:
             billable_weight_grams=billable,
             eco_options=service.eco_options,
             co2e_grams=co2e_grams(zone, request.parcels),
+            label_formats=label_formats,
         )
         for service in SERVICES.values()
     ]

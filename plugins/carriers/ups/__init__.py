@@ -9,7 +9,7 @@ What the adapter decides for the hub:
   negotiated total is the price when UPS returns one. UPS carbon neutral is a shipment option
   (``UPScarbonneutralIndicator``), so with ``carbon_neutral = "offer"`` the services are rated
   a second time with it and come back as eco quotes whose service code ends in ``-CN``; buying
-  such a code sets the indicator on the label.
+  such a code, or a label whose ``eco_option`` is ``carbon_neutral``, sets the indicator.
 - Labels: one Ship call per shipment, one ``Package`` per parcel, the shipment id as reference
   number and a digest of the idempotency key as ``transId``. UPS renders GIF or ZPL: PDF and
   PNG labels are converted from the GIF. A transport failure after sending, or a 5xx other

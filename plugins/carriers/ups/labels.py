@@ -21,6 +21,15 @@ LABEL_LONG_SIDE_INCHES = 6
 """UPS thermal and laser labels are 4 x 6 in (Shipping.yaml ``LabelStockSize``)."""
 
 
+NATIVE_FORMATS = (LabelFormat.PDF, LabelFormat.ZPL, LabelFormat.PNG)
+"""ZPL as UPS renders it, PDF and PNG converted from its GIF: for any number of packages."""
+
+
+def label_formats(forced: LabelFormat | None) -> tuple[LabelFormat, ...]:
+    """What a label can be bought in: ``[carriers.ups] label_format`` if set, else any."""
+    return (forced,) if forced is not None else NATIVE_FORMATS
+
+
 def ups_image_format(wanted: LabelFormat) -> str:
     """The ``LabelImageFormat.Code`` to ask UPS for."""
     return "ZPL" if wanted is LabelFormat.ZPL else "GIF"

@@ -245,7 +245,12 @@ def rate_request(
 
 
 def parse_rate_response(
-    payload: object, *, carrier: str, service_level: str, carbon_neutral: str | None
+    payload: object,
+    *,
+    carrier: str,
+    service_level: str,
+    carbon_neutral: str | None,
+    label_formats: tuple[LabelFormat, ...] = labels.NATIVE_FORMATS,
 ) -> list[Quote]:
     """``carbon_neutral``: None for plain rates, ``"always"`` when every label ships carbon
     neutral, ``"offer"`` when these rates are the carbon neutral variants of the services."""
@@ -267,6 +272,7 @@ def parse_rate_response(
                 estimated_delivery=_arrival(rated),
                 billable_weight_grams=_grams(rated),
                 eco_options=(ECO_OPTION,) if carbon_neutral else (),
+                label_formats=label_formats,
             )
         )
     return quotes
@@ -329,6 +335,18 @@ def split_service_code(code: str) -> tuple[str, bool]:
     if code.endswith(CARBON_NEUTRAL_SUFFIX):
         return code.removesuffix(CARBON_NEUTRAL_SUFFIX), True
     return code, False
+
+
+def ships_carbon_neutral(request: LabelRequest, settings: UpsSettings) -> bool:
+    """A ``-CN`` service, the eco option asked for, or every label by ``carbon_neutral``."""
+    service_code_neutral = split_service_code(request.service_code)[1]
+    if request.eco_option is not None and request.eco_option != ECO_OPTION:
+        raise PermanentError(f"eco_option: UPS offers {ECO_OPTION!r}, not {request.eco_option!r}")
+    return (
+        service_code_neutral
+        or request.eco_option == ECO_OPTION
+        or settings.carbon_neutral == "always"
+    )
 
 
 def ship_request(

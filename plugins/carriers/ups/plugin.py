@@ -20,7 +20,7 @@ from hub.domain.messages import (
 from hub.errors import AmbiguousOutcomeError, HubError, PermanentError
 from hub.hookspecs import hookimpl
 from hub.plugin import Family, HubPlugin, PluginRuntime
-from plugins.carriers.ups import mapping
+from plugins.carriers.ups import labels, mapping
 from plugins.carriers.ups.client import UpsClient, trans_id_for
 from plugins.carriers.ups.customs import (
     CustomsDeclaration,
@@ -78,19 +78,20 @@ class UpsCarrier(HubPlugin[UpsSettings]):
             carrier=self.name,
             service_level=request.service_level,
             carbon_neutral=carbon_neutral,
+            label_formats=labels.label_formats(self.settings.label_format),
         )
 
     # ------------------------------------------------------------------ labels
 
     @hookimpl
     async def carrier_buy_label(self, request: LabelRequest) -> PurchasedLabel:
-        service_code, carbon_neutral = mapping.split_service_code(request.service_code)
+        service_code, _ = mapping.split_service_code(request.service_code)
         label_format = self.settings.label_format or request.label_format
         body = mapping.ship_request(
             request,
             self.settings,
             service_code=service_code,
-            carbon_neutral=carbon_neutral or self.settings.carbon_neutral == "always",
+            carbon_neutral=mapping.ships_carbon_neutral(request, self.settings),
             customs=self._customs(request),
             label_format=label_format,
         )

@@ -68,16 +68,41 @@ def idempotency_uuid(key: str, crid: str, parcel_index: int) -> str:
     return str(uuid.uuid5(IDEMPOTENCY_NAMESPACE, f"{crid}|{key}|{parcel_index}"))
 
 
-def check_joinable(request: LabelRequest, label_format: LabelFormat) -> None:
-    """Refuse, before anything is bought, a multi-parcel label the hub could not store whole:
-    USPS makes one label per parcel and the hub keeps one document per shipment. ZPL labels
-    concatenate; PDF and PNG would need a renderer."""
-    if len(request.parcels) > 1 and label_format is not LabelFormat.ZPL:
+SINGLE_FORMATS = (LabelFormat.PDF, LabelFormat.ZPL)
+"""The formats a one-parcel label is bought in unless ``label_format`` forces one. PNG is not
+offered: karrio's reading of the Labels spec's ``imageType`` has JPG and TIFF, not PNG."""
+
+
+def label_formats(parcel_count: int, settings: UspsSettings) -> tuple[LabelFormat, ...]:
+    """What a label for `parcel_count` parcels can be bought in, quoted so the hub never asks
+    for one that fails: USPS makes one label per parcel, the hub keeps one document per
+    shipment, and only ZPL labels concatenate (PDF and PNG would need a renderer)."""
+    formats: tuple[LabelFormat, ...] = (
+        (settings.label_format,) if settings.label_format else SINGLE_FORMATS
+    )
+    if parcel_count > 1:
+        formats = tuple(f for f in formats if f is LabelFormat.ZPL)
+    return formats
+
+
+def check_printable(parcel_count: int, label_format: LabelFormat, settings: UspsSettings) -> None:
+    """Refuse, before anything is bought, a label in a format `label_formats` does not offer."""
+    offered = label_formats(parcel_count, settings)
+    if label_format in offered:
+        return
+    if parcel_count > 1 and label_format is not LabelFormat.ZPL:
         raise PermanentError(
             f"parcels: USPS makes one label per parcel and {label_format.value} labels cannot be "
-            f"joined into one document; ask for ZPL or ship the {len(request.parcels)} parcels "
+            f"joined into one document; ask for ZPL or ship the {parcel_count} parcels "
             "as separate shipments"
         )
+    listed = ", ".join(f.value for f in offered) or "no format"
+    raise PermanentError(f"label_format: USPS labels are {listed} here, not {label_format.value}")
+
+
+def check_eco_option(request: LabelRequest) -> None:
+    if request.eco_option is not None:
+        raise PermanentError(f"eco_option: USPS offers no eco option ({request.eco_option!r})")
 
 
 def _name_fields(name: str, company: str | None, field: str) -> dict[str, str]:

@@ -28,7 +28,7 @@ from pydantic import BaseModel, ValidationError
 from hub.domain.address import Address
 from hub.domain.messages import Quote, RateRequest, VoidResult
 from hub.domain.money import Money
-from hub.domain.shipment import Parcel
+from hub.domain.shipment import LabelFormat, Parcel
 from hub.errors import PermanentError
 from plugins.carriers.usps import units
 from plugins.carriers.usps.schemas import (
@@ -232,8 +232,14 @@ def _priced_per_class(
     return chosen
 
 
-def quotes(request: RateRequest, answers: list[Any], settings: UspsSettings) -> list[Quote]:
-    """One quote per mail class USPS priced for every parcel, prices summed over parcels."""
+def quotes(
+    request: RateRequest,
+    answers: list[Any],
+    settings: UspsSettings,
+    label_formats: tuple[LabelFormat, ...],
+) -> list[Quote]:
+    """One quote per mail class USPS priced for every parcel, prices summed over parcels, each
+    labelled in `label_formats` (see `labels.label_formats`)."""
     wanted = frozenset(settings.mail_classes)
     per_parcel = [
         _priced_per_class(validated(TotalRatesResult, answer, "USPS rates"), parcel, wanted)
@@ -252,6 +258,7 @@ def quotes(request: RateRequest, answers: list[Any], settings: UspsSettings) -> 
                 price=Money(amount=sum((p.price for p in priced), Decimal(0)), currency=CURRENCY),
                 estimated_delivery=None,  # Domestic Prices has no service standard
                 billable_weight_grams=sum(p.billable_grams for p in priced),
+                label_formats=label_formats,
             )
         )
     return result

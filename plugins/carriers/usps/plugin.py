@@ -3,8 +3,9 @@
 - Quotes: Domestic Prices total rates, one call per parcel; domestic (US and territories) only.
 - Labels: one USPS label per parcel, each with its own ``X-Idempotency-Key`` derived from the
   hub's key, so a retry after a timeout or a crash gets the same labels back unbilled. A
-  multi-parcel shipment needs ZPL (labels concatenate into the one document the hub keeps);
-  if USPS refuses a later parcel for good, the labels already bought are cancelled.
+  multi-parcel shipment needs ZPL (labels concatenate into the one document the hub keeps), and
+  its quotes say so (``Quote.label_formats``); if USPS refuses a later parcel for good, the
+  labels already bought are cancelled.
 - Voids: ``DELETE /labels/v3/label/{trackingNumber}`` per tracking number.
 - Tracking: ``GET /tracking/v3/tracking/{trackingNumber}?expand=DETAIL``; with
   ``tracking_webhook_url`` set, USPS also pushes updates (signed ``X-HMAC``) to the hub's
@@ -62,16 +63,25 @@ class UspsCarrier(HubPlugin[UspsSettings]):
 
     @hookimpl
     async def carrier_quote(self, request: RateRequest) -> list[Quote]:
+        count = len(request.parcels)
+        formats = labels.label_formats(count, self.settings)
+        if not formats:
+            # Said at quote time: no service is quoted that cannot be labelled.
+            raise PermanentError(
+                f"parcels: USPS makes one label per parcel and only ZPL labels join into one "
+                f"document, but [carriers.usps] label_format is {self.settings.label_format}"
+            )
         bodies = mapping.rate_bodies(request, self.settings)
         answers = [
             await self.client.total_rates(body, shipment_id=request.shipment_id) for body in bodies
         ]
-        return mapping.quotes(request, answers, self.settings)
+        return mapping.quotes(request, answers, self.settings, formats)
 
     @hookimpl
     async def carrier_buy_label(self, request: LabelRequest) -> PurchasedLabel:
         label_format = labels.effective_format(request, self.settings)
-        labels.check_joinable(request, label_format)
+        labels.check_printable(len(request.parcels), label_format, self.settings)
+        labels.check_eco_option(request)
         bodies = [labels.label_body(request, i, self.settings) for i in range(len(request.parcels))]
         bought: list[labels.BoughtLabel] = []
         for index, body in enumerate(bodies):

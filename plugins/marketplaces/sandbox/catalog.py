@@ -12,8 +12,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from hub.errors import ConfigError
-from hub.settings import one_line
+from hub.errors import ConfigError, one_line
 
 
 class Product(BaseModel):

@@ -167,8 +167,8 @@ class SandboxMarketplace(HubPlugin[SandboxMarketplaceSettings]):
         event_id = request.headers.get(signing.EVENT_ID_HEADER, "")
         occurred_at = _triggered_at(request)
         external_id = external_id_of(body)
-        kind = TOPIC_KINDS.get(topic)
-        if kind is None:
+
+        def ignored(reason: str) -> list[ChannelEvent]:
             return [
                 ChannelEvent(
                     kind=ChannelEventKind.IGNORED,
@@ -177,9 +177,17 @@ class SandboxMarketplace(HubPlugin[SandboxMarketplaceSettings]):
                     external_id=external_id or "",
                     dedupe_key=event_id,
                     occurred_at=occurred_at,
-                    reason=f"topic {topic or '(none)'} is not one the hub acts on",
+                    reason=reason,
                 )
             ]
+
+        account = request.headers.get(signing.ACCOUNT_HEADER)
+        if account and account != self.account:
+            # Signed with this channel's secret for another account: not this hub's orders.
+            return ignored(f"account not configured: {account}")
+        kind = TOPIC_KINDS.get(topic)
+        if kind is None:
+            return ignored(f"topic {topic or '(none)'} is not one the hub acts on")
         if external_id is None:
             raise PermanentError("id: missing or not an order id")
         if not event_id:

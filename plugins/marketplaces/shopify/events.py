@@ -1,9 +1,10 @@
 """Pure construction of channel events from Shopify orders, webhook- or poll-shaped.
 
 A cancelled order becomes ORDER_CANCELLED; an order that maps becomes the topic's event with the
-Order; one that does not carries a ``MappingProblem``; one with nothing to ship is IGNORED with
-the reason. Only a payload without an order id (or, for GraphQL, without ``updatedAt``) raises:
-without them there is no event to speak of.
+Order; one that does not carries a ``MappingProblem``; one with nothing to ship, or that Shopify
+marks ``test`` (unless the settings take test orders), is IGNORED with the reason. Only a payload
+without an order id (or, for GraphQL, without ``updatedAt``) raises: without them there is no
+event to speak of.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from plugins.marketplaces.shopify.mapping import (
 from plugins.marketplaces.shopify.settings import ShopifySettings
 
 NOTHING_TO_SHIP = "no line of the order needs shipping (digital goods or gift cards only)"
+TEST_ORDER = "test order (Shopify's test flag): nothing was paid"
 _DATETIME: TypeAdapter[datetime] = TypeAdapter(datetime)
 
 
@@ -47,6 +49,8 @@ def rest_order_event(
 ) -> ChannelEvent:
     """The event for a REST-shaped order delivered by a webhook topic meaning ``kind``."""
     base = _base(order_id(payload.get("id"), "id"), settings, dedupe_key, occurred_at)
+    if _is_test(payload, settings):
+        return ChannelEvent(kind=ChannelEventKind.IGNORED, reason=TEST_ORDER, **base)
     if kind is ChannelEventKind.ORDER_CANCELLED or payload.get("cancelled_at"):
         return _cancelled(base, payload.get("cancel_reason"))
     try:
@@ -84,6 +88,8 @@ def graphql_order_event(
         dedupe_key or f"{external_id}@{updated_raw}",
         occurred_at or updated_at,
     )
+    if _is_test(node, settings):
+        return ChannelEvent(kind=ChannelEventKind.IGNORED, reason=TEST_ORDER, **base)
     if node.get("cancelledAt"):
         cancel_reason = node.get("cancelReason")
         return _cancelled(base, cancel_reason.lower() if isinstance(cancel_reason, str) else None)
@@ -94,6 +100,11 @@ def graphql_order_event(
     if order is None:
         return ChannelEvent(kind=ChannelEventKind.IGNORED, reason=NOTHING_TO_SHIP, **base)
     return ChannelEvent(kind=ChannelEventKind.ORDER_UPSERTED, order=order, reason=reason, **base)
+
+
+def _is_test(order: Mapping[str, Any], settings: ShopifySettings) -> bool:
+    """REST ``test`` and GraphQL ``Order.test`` alike."""
+    return order.get("test") is True and not settings.take_test_orders
 
 
 def _base(

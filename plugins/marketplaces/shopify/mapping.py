@@ -10,7 +10,9 @@ Both produce the same ``Order`` for the same order, so a webhook and a poll neve
 shop-currency prices (``price_set.shop_money`` / ``originalUnitPriceSet.shopMoney``), numeric ids
 (the GraphQL GID's last segment equals the REST id), the same name/contact fallbacks. A payload
 that cannot become an Order raises ``MappingError`` naming the platform's field; an order with no
-line that needs shipping (gift cards, digital goods) maps to ``None``.
+line that needs shipping (gift cards, digital goods) maps to ``None``. A line whose current
+quantity is 0 was removed by an edit and is dropped; an order with every line removed is a
+``MappingError`` (there is nothing left to fulfil, and ops should know why it stopped).
 """
 
 from __future__ import annotations
@@ -58,7 +60,7 @@ def order_from_rest(payload: Mapping[str, Any], settings: ShopifySettings) -> Or
     if not raw.line_items:
         raise MappingError("line_items", "the order has no line items")
     for i, item in enumerate(raw.line_items):
-        quantity = item.quantity if item.current_quantity is None else item.current_quantity
+        quantity = item.current
         if not item.requires_shipping or quantity == 0:
             continue  # digital goods, gift cards, lines removed by an edit
         field = f"line_items[{i}]"
@@ -74,6 +76,7 @@ def order_from_rest(payload: Mapping[str, Any], settings: ShopifySettings) -> Or
             _line(field, item.id, item.sku, quantity, price, item.name or item.title or "")
         )
     if not lines:
+        _all_removed([item.current for item in raw.line_items], "line_items")
         return None
     address = raw.shipping_address
     if address is None:
@@ -144,7 +147,7 @@ def order_from_graphql(node: Mapping[str, Any], settings: ShopifySettings) -> Or
         raise MappingError("lineItems", "the order has no line items")
     lines = []
     for i, item in enumerate(raw.lineItems.nodes):
-        quantity = item.quantity if item.currentQuantity is None else item.currentQuantity
+        quantity = item.current
         if not item.requiresShipping or quantity == 0:
             continue
         field = f"lineItems.nodes[{i}]"
@@ -154,6 +157,7 @@ def order_from_graphql(node: Mapping[str, Any], settings: ShopifySettings) -> Or
             _line(field, item.id, item.sku, quantity, price, item.name or item.title or "")
         )
     if not lines:
+        _all_removed([item.current for item in raw.lineItems.nodes], "lineItems")
         return None
     address = raw.shippingAddress
     if address is None:
@@ -339,6 +343,12 @@ def _line(
         unit_price=price,
         title=title,
     )
+
+
+def _all_removed(quantities: Sequence[int], field: str) -> None:
+    """No line left to ship: removed lines (quantity 0) are a problem, digital goods are not."""
+    if not any(q > 0 for q in quantities):
+        raise MappingError(field, "every line has quantity 0 (removed): nothing left to fulfil")
 
 
 def _external_id(value: object, field: str) -> str:

@@ -97,7 +97,9 @@ class ShopifyMarketplace(HubPlugin[ShopifySettings]):
                 external_id=order_id,
                 dedupe_key=delivery.dedupe_key,
                 occurred_at=delivery.occurred_at,
-                reason=f"{reason}: order not readable (deleted, or older than the app may read)",
+                # The topic, not the edit or refund id: one cause however many deliveries.
+                reason=f"{delivery.topic}: order not readable (deleted, or older than the app "
+                "may read)",
             )
         node = await self._all_line_items(node)
         log.info("shopify %s: re-read order %s", delivery.topic, order_id)

@@ -32,6 +32,7 @@ fragment HubOrder on Order {{
   createdAt
   processedAt
   updatedAt
+  test
   cancelledAt
   cancelReason
   displayFinancialStatus

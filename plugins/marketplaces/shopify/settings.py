@@ -54,6 +54,9 @@ class ShopifySettings(PluginSettings):
     """Cart attributes (``note_attributes`` / ``customAttributes``) holding a gift message."""
     tracking_companies: dict[str, str] = Field(default_factory=dict)
     """Hub carrier name -> Shopify tracking company, added to the built-in table."""
+    take_test_orders: bool = False
+    """Fulfil orders Shopify marks ``test`` (a test payment gateway, a development store).
+    Off by default: nothing was paid for them, and they are recorded as ignored instead."""
 
     @field_validator("shop_domain")
     @classmethod

@@ -64,6 +64,11 @@ class RestLineItem(_Shape):
     price: Decimal | None = None
     price_set: RestMoneySet | None = None
 
+    @property
+    def current(self) -> int:
+        """The quantity after order edits (0: the line was removed)."""
+        return self.quantity if self.current_quantity is None else self.current_quantity
+
 
 class RestShippingLine(_Shape):
     title: str | None = None
@@ -131,6 +136,11 @@ class GqlLineItem(_Shape):
     currentQuantity: int | None = None
     requiresShipping: bool = True
     originalUnitPriceSet: GqlMoneyBag | None = None
+
+    @property
+    def current(self) -> int:
+        """The quantity after order edits (0: the line was removed)."""
+        return self.quantity if self.currentQuantity is None else self.currentQuantity
 
 
 class PageInfo(_Shape):

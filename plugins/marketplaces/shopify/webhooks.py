@@ -116,7 +116,7 @@ def is_foreign(delivery: Delivery, settings: ShopifySettings) -> bool:
 def delivery_events(delivery: Delivery, settings: ShopifySettings) -> list[ChannelEvent]:
     """Events of a delivery whose payload is the order itself (or of an unrelated topic)."""
     if is_foreign(delivery, settings):
-        return [_ignored(delivery, settings, f"delivery for shop {delivery.shop_domain}")]
+        return [_ignored(delivery, settings, f"shop not configured: {delivery.shop_domain}")]
     kind = ORDER_TOPICS.get(delivery.topic)
     if kind is None:
         return [_ignored(delivery, settings, f"topic {delivery.topic} is not handled")]

@@ -89,7 +89,7 @@ class WooCommerceMarketplace(HubPlugin[WooCommerceSettings]):
     @hookimpl
     def marketplace_verify_webhook(self, request: WebhookRequest) -> bool:
         if is_ping(request):
-            return True  # nothing in it to trust or act on; parse answers no events
+            return True  # nothing in it to trust or act on; parse answers it ignored
         secret = self.settings.webhook_secret.get_secret_value()
         return signature_valid(secret, request.body, request.headers.get(SIGNATURE_HEADER))
 
@@ -97,8 +97,27 @@ class WooCommerceMarketplace(HubPlugin[WooCommerceSettings]):
     async def marketplace_parse_webhook(self, request: WebhookRequest) -> list[ChannelEvent]:
         if is_ping(request):
             log.info("woocommerce webhook ping acknowledged")
-            return []
+            return [
+                ignored_event(
+                    "-",
+                    self.settings,
+                    request.received_at,
+                    key=f"ping:{request.body.strip().decode()}",
+                    why="webhook ping (sent when a webhook is saved)",
+                )
+            ]
         delivery = read_delivery(request)
+        if delivery.source_host and delivery.source_host != self.settings.store_host:
+            # Signed with this shop's secret, sent by another site (a staging copy, say).
+            return [
+                ignored_event(
+                    order_id(delivery.payload.get("id")) or "-",
+                    self.settings,
+                    request.received_at,
+                    key=f"{delivery.topic}:{delivery.body_hash}",
+                    why=f"shop not configured: {delivery.source_host}",
+                )
+            ]
         if delivery.topic in ORDER_TOPICS:
             return [order_event(delivery.payload, self.settings, fallback_time=request.received_at)]
         if delivery.topic == DELETED_TOPIC:

@@ -22,12 +22,14 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlsplit
 
 from hub.domain.messages import WebhookRequest
 from hub.errors import PermanentError
 
 SIGNATURE_HEADER = "x-wc-webhook-signature"
 TOPIC_HEADER = "x-wc-webhook-topic"
+SOURCE_HEADER = "x-wc-webhook-source"
 ORDER_TOPICS = frozenset({"order.created", "order.updated", "order.restored"})
 DELETED_TOPIC = "order.deleted"
 _PING_BODY = re.compile(rb"webhook_id=[0-9]{1,20}")
@@ -61,6 +63,8 @@ class Delivery:
     topic: str
     body_hash: str
     payload: dict[str, Any]
+    source_host: str | None
+    """Host of X-WC-Webhook-Source, the sending site's ``home_url()``: the REST API's too."""
 
 
 def read_delivery(request: WebhookRequest) -> Delivery:
@@ -84,4 +88,5 @@ def read_delivery(request: WebhookRequest) -> Delivery:
         topic=topic,
         body_hash=hashlib.sha256(request.body).hexdigest()[:16],
         payload=payload,
+        source_host=(urlsplit(request.headers.get(SOURCE_HEADER, "")).hostname or None),
     )

@@ -26,6 +26,7 @@ FACTS = (
     "status",
     "description",
     "parcel",
+    "ship_date",
 )
 """Facts the workflows put in notices (``carrier_name`` when they know it; ``carrier`` is the
 plugin key; ``parcel``, e.g. "2 of 3", for a shipment of several parcels); templates may use
@@ -58,6 +59,7 @@ Follow your parcel: {{ tracking_url }}
 
 _SUBJECTS = {
     NoticeKind.ORDER_ON_HOLD: "Your order {{ order_ref }} is on hold",
+    NoticeKind.SHIP_DATE: "Your pre-order {{ order_ref }} ships from {{ ship_date | day }}",
     NoticeKind.SHIPPED: "Your order {{ order_ref }} is on its way",
     NoticeKind.OUT_FOR_DELIVERY: "Your parcel for order {{ order_ref }} arrives today",
     NoticeKind.DELAYED: "Your parcel for order {{ order_ref }} is running late",
@@ -72,6 +74,9 @@ _CONTENT = {
     NoticeKind.ORDER_ON_HOLD: """\
 We have paused your order {{ order_ref }}{% if reason %} because {{ reason }}{% endif %}.
 We will be in touch, or reply to this message if you can help us sort it out.""",
+    NoticeKind.SHIP_DATE: """\
+Thank you for your pre-order {{ order_ref }}. It ships from {{ ship_date | day }}, the day
+it is released; we will tell you again if that date moves.""",
     NoticeKind.SHIPPED: """\
 Your order {{ order_ref }} has left our warehouse
 {%- if carrier %} with {{ carrier_name or carrier }}{% endif %}.

@@ -13,8 +13,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from hub.domain.address import Address
-from hub.errors import ConfigError
-from hub.settings import one_line
+from hub.errors import ConfigError, one_line
 from plugins.warehouses.embedded.routing import Layout, Location
 
 

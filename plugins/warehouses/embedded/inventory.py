@@ -1,4 +1,4 @@
-"""Stock and reservations: the SQL behind reserve, release, stock levels and adjustments.
+"""Stock and reservations: the SQL behind reserve, stock levels and adjustments.
 
 Every function takes a connection inside a transaction opened by the caller (see store.py),
 so each hook is one atomic step.
@@ -91,35 +91,6 @@ def reserve(conn: sqlite3.Connection, request: ReservationRequest) -> Reservatio
         ],
     )
     return reservation
-
-
-def release(conn: sqlite3.Connection, reservation_key: str) -> bool:
-    """Return what is reserved and not yet picked; True if anything was returned."""
-    status = conn.execute(
-        "SELECT status FROM reservations WHERE reservation_key = ?", (reservation_key,)
-    ).fetchone()
-    if status is None or status["status"] == "released":
-        return False
-    outstanding = conn.execute(
-        "SELECT line_id, warehouse, sku, quantity - picked - released AS units"
-        " FROM reservation_lines WHERE reservation_key = ? AND quantity - picked - released > 0",
-        (reservation_key,),
-    ).fetchall()
-    for row in outstanding:
-        conn.execute(
-            "UPDATE stock SET reserved = reserved - ? WHERE warehouse = ? AND sku = ?",
-            (row["units"], row["warehouse"], row["sku"]),
-        )
-        conn.execute(
-            "UPDATE reservation_lines SET released = released + ?"
-            " WHERE reservation_key = ? AND line_id = ? AND warehouse = ?",
-            (row["units"], reservation_key, row["line_id"], row["warehouse"]),
-        )
-    conn.execute(
-        "UPDATE reservations SET status = 'released', released_at = ? WHERE reservation_key = ?",
-        (now(), reservation_key),
-    )
-    return bool(outstanding)
 
 
 def stock_levels(conn: sqlite3.Connection, warehouse: str | None = None) -> list[StockLevel]:

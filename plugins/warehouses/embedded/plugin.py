@@ -15,13 +15,15 @@ from hub.domain.messages import (
     PickList,
     PickListRequest,
     PickResult,
+    ReleaseRequest,
+    ReleaseResult,
     Reservation,
     ReservationRequest,
 )
 from hub.domain.shipment import Dimensions
 from hub.hookspecs import hookimpl
 from hub.plugin import Family, HubPlugin, PluginRuntime
-from plugins.warehouses.embedded import floor, inventory
+from plugins.warehouses.embedded import floor, inventory, release
 from plugins.warehouses.embedded.catalog import Catalog, load_catalog
 from plugins.warehouses.embedded.inventory import StockLevel
 from plugins.warehouses.embedded.routing import Layout
@@ -92,9 +94,9 @@ class EmbeddedWarehouse(HubPlugin[EmbeddedWarehouseSettings]):
             return inventory.reserve(conn, request)
 
     @hookimpl
-    def warehouse_release(self, reservation_key: str) -> bool:
+    def warehouse_release(self, request: ReleaseRequest) -> ReleaseResult:
         with self.db.write() as conn:
-            return inventory.release(conn, reservation_key)
+            return release.release(conn, request)
 
     # ----------------------------------------------------------------- floor
 
