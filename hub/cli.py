@@ -308,6 +308,14 @@ async def orders_ship_available(order_id: str) -> None:
     await _update(order_id, lambda h: h.execute_update(OrderWorkflow.ship_available))
 
 
+@orders.command("mark-confirmed")
+@click.argument("order_id")
+@_async
+async def orders_mark_confirmed(order_id: str) -> None:
+    """The channel refused the shipment confirmation and you told it by hand: ship on."""
+    await _update(order_id, lambda h: h.execute_update(OrderWorkflow.mark_confirmed))
+
+
 @orders.command("relabel")
 @click.argument("order_id")
 @_async

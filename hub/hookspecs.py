@@ -94,7 +94,10 @@ def marketplace_confirm_shipment(
     confirmation: ShipmentConfirmation,
 ) -> MaybeAwaitable[ConfirmationReceipt]:
     """Tell the channel a shipment left, with its tracking number. Must be idempotent per
-    ``shipment_id``: a repeat answers ``already_confirmed=True``. Stops at first non-None result.
+    ``shipment_id``: a repeat answers ``already_confirmed=True``. A confirmation with ``replaces``
+    is a reship of lines the channel already counts as shipped: update that fulfilment's
+    tracking if the channel can, else raise ``PermanentError`` saying so (a person updates it and
+    runs ``hub orders mark-confirmed``). Stops at first non-None result.
     """
 
 

@@ -465,6 +465,7 @@ class OrderActivities:
             tracking_url=label.tracking_url,
             shipped_at=datetime.now(UTC),
             lines=shipment.lines,
+            replaces=shipment.replaces,
         )
         with plugin_errors(f"confirm {shipment.shipment_id} to {order.marketplace}"):
             return await self._host.confirm_shipment(confirmation)

@@ -72,7 +72,7 @@ def changes(old: Order, new: Order, phase: Phase) -> list[Change]:
         return found
     if new.shipping_address != old.shipping_address:
         found.append(_address(phase))
-    if _lines(new) != _lines(old):
+    if line_signature(new) != line_signature(old):
         found.append(
             Change(outcome=Outcome.RECORD, what="lines changed after shipping")
             if phase is Phase.SHIPPED
@@ -112,7 +112,8 @@ def _address(phase: Phase) -> Change:
     return Change(outcome=Outcome.RECORD, what="address changed after shipping")
 
 
-def _lines(order: Order) -> tuple[tuple[str, str, int], ...]:
+def line_signature(order: Order) -> tuple[tuple[str, str, int], ...]:
+    """What was ordered, line by line: equal signatures mean the same goods."""
     return tuple(sorted((line.line_id, line.sku, line.quantity) for line in order.lines))
 
 

@@ -56,6 +56,8 @@ class Action(StrEnum):
     SHIP_AVAILABLE = "ship-available"
     RELABEL = "relabel"
     KEEP_ADDRESS = "keep-address"
+    MARK_CONFIRMED = "mark-confirmed"
+    """The channel was told by hand (e.g. a reship's tracking): the parcel goes on."""
     RESHIP = "reship"
     CLOSE = "close"
     CANCEL = "cancel"
@@ -77,7 +79,7 @@ RESOLUTIONS: dict[HoldCode, tuple[Action, ...]] = {
     HoldCode.LABEL_UNCERTAIN: (_A.RETRY, _A.CANCEL),
     HoldCode.LABEL_REFUSED: (_A.FIX_ADDRESS, _A.RETRY, _A.CANCEL),
     HoldCode.CUSTOMS_DATA_MISSING: (_A.RETRY, _A.CANCEL),
-    HoldCode.MARKETPLACE_REJECTED: (_A.RETRY, _A.CANCEL),
+    HoldCode.MARKETPLACE_REJECTED: (_A.RETRY, _A.MARK_CONFIRMED, _A.CANCEL),
     HoldCode.TRACKING_EXCEPTION: (_A.RESHIP, _A.CLOSE),
     HoldCode.ADDRESS_CHANGED: (_A.RELABEL, _A.KEEP_ADDRESS, _A.CANCEL),
     HoldCode.ORDER_CHANGED: (_A.RETRY, _A.CANCEL),

@@ -112,6 +112,10 @@ class ShipmentConfirmation(BaseModel):
     shipped_at: datetime
     lines: tuple[ShipmentLine, ...]
     notify_customer: bool = True
+    replaces: str | None = None
+    """The shipment this one reships (lost or returned): the channel already counts these lines
+    as shipped, so a channel that can should update that fulfilment's tracking rather than
+    count them twice; one that cannot refuses, and a person updates it by hand."""
 
 
 class ConfirmationReceipt(BaseModel):

@@ -33,7 +33,7 @@ from temporalio.common import SearchAttributeKey, SearchAttributeUpdate
 
 with workflow.unsafe.imports_passed_through():
     from hub.domain.address import Address, address_problems
-    from hub.domain.changes import Outcome, Phase, changes
+    from hub.domain.changes import Outcome, Phase, changes, line_signature
     from hub.domain.holds import (
         CUSTOMER_HOLD_REASONS,
         CUSTOMER_NOTICE_HOLDS,
@@ -148,8 +148,15 @@ class OrderWorkflow:
         self._pending_marks: dict[str, str | None] = {}
         self._cancel: CancelRequest | None = None
         self._validated = False
-        self._raised: HoldReason | None = None
-        """A hold a signal asked for, raised at the next step boundary."""
+        self._raised: list[HoldReason] = []
+        """Holds signals asked for, raised one after another at the next step boundary."""
+        self._buying: set[str] = set()
+        """Shipments whose label purchase is in flight (an address change then needs a person)."""
+        self._confirmed_by_hand = False
+        self._new_lines: tuple[tuple[str, str, int], ...] | None = None
+        """The channel's changed lines, while a person decides (order_changed)."""
+        self._refused_lines: tuple[tuple[str, str, int], ...] | None = None
+        """Lines a person refused: later versions with the same lines do not ask again."""
         self._pending_address: Address | None = None
         self._address_version = 0
         self._relabel: bool | None = None
@@ -232,6 +239,17 @@ class OrderWorkflow:
         self._require_hold(HoldCode.SHORT_PICK)
         if self._short is not None and not _without(*self._short):
             raise ValueError("nothing was picked: retry after a restock, or cancel")
+
+    @workflow.update(name="mark_confirmed")
+    async def mark_confirmed(self) -> str:
+        """The channel refused the shipment confirmation and a person told it by hand."""
+        self._confirmed_by_hand = True
+        self._clear_hold()
+        return "confirmation skipped; the parcel goes on to tracking"
+
+    @mark_confirmed.validator
+    def _validate_mark_confirmed(self) -> None:
+        self._require_hold(HoldCode.MARKETPLACE_REJECTED)
 
     @workflow.update(name="address_decision")
     async def address_decision(self, decision: AddressDecision) -> str:
@@ -320,18 +338,28 @@ class OrderWorkflow:
             self._address_version += 1
             problems = address_problems(new.shipping_address)
             if problems:
-                self._raised = HoldReason(
-                    code=HoldCode.INVALID_ADDRESS,
-                    message="the channel's new shipping address: " + "; ".join(problems),
+                self._raise(
+                    HoldReason(
+                        code=HoldCode.INVALID_ADDRESS,
+                        message="the channel's new shipping address: " + "; ".join(problems),
+                    )
                 )
             self._details(f"{what}: re-quoting")
         elif outcome is Outcome.HOLD_ADDRESS:
             self._pending_address = new.shipping_address
-            self._raised = HoldReason(code=HoldCode.ADDRESS_CHANGED, message=what)
+            self._raise(HoldReason(code=HoldCode.ADDRESS_CHANGED, message=what))
         elif outcome is Outcome.HOLD_LINES:
-            self._raised = HoldReason(code=HoldCode.ORDER_CHANGED, message=what)
+            lines = line_signature(new)
+            if lines != self._refused_lines:
+                self._new_lines = lines
+                self._raise(HoldReason(code=HoldCode.ORDER_CHANGED, message=what))
         else:
             self._after_sales("channel_update", what)
+
+    def _raise(self, reason: HoldReason) -> None:
+        # One of each: a second address change replaces the pending address, not the question.
+        if all(r.code is not reason.code for r in self._raised):
+            self._raised.append(reason)
 
     # ----------------------------------------------------------------- main line
 
@@ -584,6 +612,7 @@ class OrderWorkflow:
         self._set_shipment(index, carrier=choice)
         self._mark(CARRIER, choice.carrier)
         self._details(f"buying a {choice.carrier} label for {sid}: {choice.reason}")
+        self._buying.add(sid)
         try:
             label = await self._call(
                 Activity.BUY_LABEL,
@@ -601,6 +630,8 @@ class OrderWorkflow:
             if isinstance(cancelled.late_result, Label):
                 self._set_shipment(index, status=_F.LABELLED, label=cancelled.late_result)
             raise
+        finally:
+            self._buying.discard(sid)
         self._set_shipment(index, status=_F.LABELLED, label=label)
 
     async def _confirm(self, index: int) -> None:
@@ -615,7 +646,13 @@ class OrderWorkflow:
             lambda: ConfirmInput(order=self._state.order, shipment=self._state.shipments[index]),
             None,
             hold_code=HoldCode.MARKETPLACE_REJECTED,
+            done_by_hand=lambda: self._confirmed_by_hand,
         )
+        if self._confirmed_by_hand:
+            self._confirmed_by_hand = False
+            self._after_sales(
+                "confirmed_by_hand", f"{shipment.shipment_id} told to the channel by hand"
+            )
         self._set_shipment(index, status=_F.SHIPPED)
         await self._notify(
             NoticeKind.SHIPPED,
@@ -706,7 +743,9 @@ class OrderWorkflow:
         )
 
     def _unresolved_failures(self) -> list[Shipment]:
-        replaced = {s.replaces for s in self._state.shipments if s.replaces}
+        replaced = {
+            s.replaces for s in self._state.shipments if s.replaces and s.status is not _F.CANCELLED
+        }
         return [
             s
             for s in self._state.shipments
@@ -834,6 +873,7 @@ class OrderWorkflow:
                 lambda: VoidInput(label=label),
                 VoidResult,
                 hold_code=None,
+                local=False,  # it heartbeats while the carrier answers
                 cancellable=False,
             )
         except ACTIVITY_FAILURES as err:
@@ -891,17 +931,22 @@ class OrderWorkflow:
 
     async def _raised_hold(self) -> None:
         """A hold a signal asked for (late address or line change), at a step boundary."""
-        reason, self._raised = self._raised, None
-        assert reason is not None
+        reason = self._raised.pop(0)
         if reason.code is HoldCode.ADDRESS_CHANGED and not self._labelled_unshipped():
-            # The labels left meanwhile (or none was bought yet): nothing to decide here.
-            if self._pending_address is not None:
-                self._apply_address(self._pending_address)
+            # No label to the old address is waiting to ship: if something is still to be
+            # labelled, take the address and quote again (a step restart re-quotes a packed
+            # shipment); if everything left meanwhile, it is an after-sales matter.
+            address, self._pending_address = self._pending_address, None
+            if address is not None and any(s.status in NOT_SHIPPED for s in self._state.shipments):
+                self._apply_address(address)
+                raise RestartStepError
+            self._after_sales("channel_update", "address changed after shipping")
             return
         await self._hold(reason)
         if reason.code is HoldCode.ADDRESS_CHANGED:
             await self._after_address_decision()
         elif reason.code is HoldCode.ORDER_CHANGED:
+            self._refused_lines, self._new_lines = self._new_lines, None
             self._after_sales(
                 "lines_kept", "the channel's new lines were refused; shipped as reserved"
             )
@@ -954,13 +999,17 @@ class OrderWorkflow:
         hold_code: HoldCode | None,
         local: bool = True,
         cancellable: bool = True,
+        done_by_hand: Callable[[], bool] | None = None,
     ) -> T:
         """Run an activity until it succeeds. A permanent failure holds the order (and the
-        call runs again once the hold clears); a cancel preempts waiting and retrying."""
+        call runs again once the hold clears, unless `done_by_hand` says a person did it); a
+        cancel preempts waiting and retrying."""
         while True:
+            if done_by_hand is not None and done_by_hand():
+                return None  # type: ignore[return-value]
             if cancellable:
                 self._check_interrupts()
-                if self._raised is not None:
+                if self._raised:
                     await self._raised_hold()
             try:
                 return await self._attempt(name, arg(), result_type, local, cancellable)
@@ -1111,7 +1160,7 @@ class OrderWorkflow:
         shipments = self._state.shipments
         if not self._state.reservation_keys:
             return Phase.BEFORE_RESERVATION
-        if self._labelled_unshipped():
+        if self._labelled_unshipped() or self._buying:
             return Phase.LABELLED
         if any(s.status in NOT_SHIPPED for s in shipments):
             return Phase.BEFORE_LABEL

@@ -20,6 +20,8 @@ def confirmation_problem(
     ordered = {str(item["id"]): int(item["quantity"]) for item in order["line_items"]}
     shipped = Counter[str]()
     for confirmation in earlier:
+        if confirmation.shipment_id == new.replaces:
+            continue  # a reship takes over the lost shipment's lines, as its new tracking
         for line in confirmation.lines:
             shipped[line.line_id] += line.quantity
     for line in new.lines:
