@@ -422,7 +422,7 @@ def describe_order(state: OrderState) -> str:
     ]
     if state.hold:
         lines.append(f"HOLD      {state.hold.code.value}: {state.hold.message}")
-        actions = ", ".join(f"hub orders {a.value}" for a in state.hold.actions)
+        actions = ", ".join(a.how() for a in state.hold.actions)
         lines.append(f"resolve   {actions}")
     if state.outage:
         lines.append(f"OUTAGE    {state.outage}")

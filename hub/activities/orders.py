@@ -358,7 +358,7 @@ class OrderActivities:
                             "label for %s already bought; not buying again", shipment.shipment_id
                         )
                         return self._store(carrier, input.idempotency_key, existing)
-                elif activity.info().attempt > 1:
+                elif activity.info().attempt > 1 or input.resumed:
                     raise _uncertain(action, "an earlier attempt ended without an answer")
             customs = await self._customs_for(input)
             request = LabelRequest(

@@ -66,6 +66,19 @@ class Action(StrEnum):
     RESTOCK = "restock"
     """Stock arriving in the warehouse: re-checked on a timer, no command needed."""
 
+    @property
+    def is_command(self) -> bool:
+        """True for what a person runs as `hub orders <action>`; the rest happen outside."""
+        return self not in {Action.CHANNEL_UPDATE, Action.RESTOCK}
+
+    def how(self) -> str:
+        """The action as an operator reads it."""
+        if self is Action.CHANNEL_UPDATE:
+            return "a corrected order from the channel"
+        if self is Action.RESTOCK:
+            return "a restock (re-checked on its own)"
+        return f"hub orders {self.value}"
+
 
 _A = Action
 RESOLUTIONS: dict[HoldCode, tuple[Action, ...]] = {

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from hub.domain.address import Contact
 from hub.domain.holds import HoldReason
@@ -96,6 +96,12 @@ class ReleaseInput(BaseModel):
     lines: tuple[ShipmentLine, ...] = ()
     release_id: str | None = None
 
+    @model_validator(mode="after")
+    def _partial_needs_an_id(self) -> ReleaseInput:
+        if self.lines and not self.release_id:
+            raise ValueError("a partial release (lines) needs a release_id, so it happens once")
+        return self
+
 
 class ShipmentInput(BaseModel):
     model_config = _FROZEN
@@ -136,6 +142,9 @@ class LabelInput(BaseModel):
     idempotency_key: str
     warehouse: str = "embedded"
     """The warehouse plugin, asked for HS codes and origins when the parcel needs customs."""
+    resumed: bool = False
+    """A purchase carried on after an earlier activity gave up: as for a retry, a carrier that
+    can neither dedupe nor look labels up must not be asked to buy again."""
 
 
 class VoidInput(BaseModel):

@@ -30,6 +30,7 @@ from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.common import SearchAttributeKey, SearchAttributeUpdate
+from temporalio.exceptions import ActivityError, RetryState
 
 with workflow.unsafe.imports_passed_through():
     from hub.domain.address import Address, address_problems
@@ -95,8 +96,6 @@ PATCH_TRACK_EVERY_PARCEL = "track-every-parcel"
 """Since 2026-12: one tracking child per parcel, not per shipment (see `_track`)."""
 PATCH_CUSTOMER_NOTICES = "hold-and-cancel-notices"
 """Since 2026-12: the customer is told of holds that concern them and of a cancellation."""
-PATCH_LABEL_ATTENTION = "label-attention"
-"""Since 2026-12: a label purchase failing for long sets Attention (a timer beside the call)."""
 
 # Error types that name their own hold reason, whichever stage raised them.
 HOLD_FOR_ERROR_TYPE: dict[str, HoldCode] = {
@@ -1043,42 +1042,82 @@ class OrderWorkflow:
                 if is_permanent(err):
                     raise
                 error = describe(err)
-        label = name is Activity.BUY_LABEL
-        options = EXTERNAL if label else persistent(self._policy.outage_retry_max_seconds)
+        if name is Activity.BUY_LABEL:
+            assert isinstance(arg, LabelInput)
+            return await self._buy(arg, result_type, cancellable)
         self._publish()
-        handle = workflow.start_activity(name.value, arg, result_type=result_type, **options)
-
-        def settled() -> bool:
-            return handle.done() or (cancellable and self._cancel is not None)
-
-        # Orders started before the patch bought labels without an attention timer.
-        watch = not label or workflow.patched(PATCH_LABEL_ATTENTION)
+        handle = workflow.start_activity(
+            name.value,
+            arg,
+            result_type=result_type,
+            **persistent(self._policy.outage_retry_max_seconds),
+        )
         flagged = False
         try:
             try:
                 await workflow.wait_condition(
-                    settled,
-                    timeout=self._policy.attention_after(self._state.stage.value)
-                    if watch
-                    else None,
-                    timeout_summary=f"attention if {name.value} keeps failing" if watch else None,
+                    lambda: self._settled(handle, cancellable),
+                    timeout=self._policy.attention_after(self._state.stage.value),
+                    timeout_summary=f"attention if {name.value} keeps failing",
                 )
             except TimeoutError:
                 self._flag_outage(name, error)
                 flagged = True
-                await workflow.wait_condition(settled)
-            if not handle.done():
-                handle.cancel()
-                try:
-                    late: Any = await handle
-                except (asyncio.CancelledError, *ACTIVITY_FAILURES):
-                    late = None  # cancelled before anything came of it
-                raise OrderCancelledError(late_result=late)
-            answer: T = await handle
-            return answer
+            return await self._outcome(handle, cancellable)
         finally:
             if flagged:
                 self._clear_outage()
+
+    async def _buy(self, arg: LabelInput, result_type: type[T] | None, cancellable: bool) -> T:
+        """The label purchase: a regular activity that gives up after the stage's attention
+        time (no timer beside it: the happy path's history stays as it was). The order then
+        shows the outage and a second activity carries on, told it resumes, so a carrier that
+        can neither dedupe nor look labels up holds `label_uncertain` instead of buying twice."""
+        self._publish()
+        first = workflow.start_activity(
+            Activity.BUY_LABEL.value,
+            arg,
+            result_type=result_type,
+            schedule_to_close_timeout=timedelta(
+                seconds=self._policy.attention_after(self._state.stage.value)
+            ),
+            **EXTERNAL,
+        )
+        try:
+            return await self._outcome(first, cancellable)
+        except ActivityError as err:
+            if err.retry_state is not RetryState.TIMEOUT:
+                raise
+            # The timeout's cause is the last attempt's failure, if there was one.
+            last = err.cause.__cause__ if err.cause is not None else None
+            self._flag_outage(Activity.BUY_LABEL, describe(last) if last else "no answer")
+        try:
+            second = workflow.start_activity(
+                Activity.BUY_LABEL.value,
+                arg.model_copy(update={"resumed": True}),
+                result_type=result_type,
+                **EXTERNAL,
+            )
+            return await self._outcome(second, cancellable)
+        finally:
+            self._clear_outage()
+
+    def _settled(self, handle: asyncio.Task[Any], cancellable: bool) -> bool:
+        return handle.done() or (cancellable and self._cancel is not None)
+
+    async def _outcome(self, handle: asyncio.Task[Any], cancellable: bool) -> T:
+        """The activity's result, or OrderCancelledError if a cancel came first (with what an
+        activity that finished anyway returned, e.g. a label bought as the cancel came)."""
+        await workflow.wait_condition(lambda: self._settled(handle, cancellable))
+        if not handle.done():
+            handle.cancel()
+            try:
+                late: Any = await handle
+            except (asyncio.CancelledError, *ACTIVITY_FAILURES):
+                late = None  # cancelled before anything came of it
+            raise OrderCancelledError(late_result=late)
+        answer: T = await handle
+        return answer
 
     def _flag_outage(self, name: Activity, error: str) -> None:
         code = OUTAGE_FOR[name]
