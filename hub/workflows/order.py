@@ -152,6 +152,16 @@ class OrderWorkflow:
         self._buying: set[str] = set()
         """Shipments whose label purchase is in flight (an address change then needs a person)."""
         self._confirmed_by_hand = False
+        self._reshipping = False
+        """A reship is being reserved: a cancel now stops it (nothing of it left yet)."""
+        self._address_fixed_from: Address | None = None
+        """The address an operator corrected: a channel version still carrying it is stale."""
+        self._sku_fixes: dict[str, tuple[str, str]] = {}
+        """line id -> (the channel's SKU, the operator's): kept over stale channel versions."""
+        self._notices_pending: set[str] = set()
+        self._released: set[str] = set()
+        self._last_ship_date: str | None = None
+        """Reservations given back whole: never released twice."""
         self._new_lines: tuple[tuple[str, str, int], ...] | None = None
         """The channel's changed lines, while a person decides (order_changed)."""
         self._refused_lines: tuple[tuple[str, str, int], ...] | None = None
@@ -180,6 +190,7 @@ class OrderWorkflow:
     @workflow.update(name="fix_address")
     async def fix_address(self, fix: FixAddress) -> str:
         order = self._state.order
+        self._address_fixed_from = order.shipping_address
         self._state.order = order.model_copy(update={"shipping_address": _patched(order, fix)})
         self._address_version += 1
         self._clear_hold()
@@ -195,6 +206,10 @@ class OrderWorkflow:
     @workflow.update(name="fix_sku")
     async def fix_sku(self, fix: FixSku) -> str:
         order = self._state.order
+        for line in order.lines:
+            if line.line_id == fix.line_id:
+                channel_sku = self._sku_fixes.get(line.line_id, (line.sku, ""))[0]
+                self._sku_fixes[line.line_id] = (channel_sku, fix.sku)
         lines = tuple(
             line.model_copy(update={"sku": fix.sku}) if line.line_id == fix.line_id else line
             for line in order.lines
@@ -292,7 +307,11 @@ class OrderWorkflow:
     @workflow.signal(name="cancel")
     def cancel(self, request: CancelRequest) -> None:
         shipments = self._state.shipments
-        if shipments and not any(s.status in NOT_SHIPPED for s in shipments):
+        if (
+            shipments
+            and not any(s.status in NOT_SHIPPED for s in shipments)
+            and not self._reshipping
+        ):
             # Everything left the warehouse: the cancel is a return request now.
             self._after_sales("cancel_after_shipping", f"{request.reason} ({request.requested_by})")
             return
@@ -308,10 +327,29 @@ class OrderWorkflow:
         if self._state.stage.is_terminal:
             return
         current = self._state.order
+        order = self._with_operator_fixes(order)
         for change in changes(current, order, self._phase()):
             self._apply_change(change.outcome, change.what, order)
         # Remember the channel's version so a repeat of it is recognised.
         self._state.order = self._state.order.model_copy(update={"updated_at": order.updated_at})
+
+    def _with_operator_fixes(self, order: Order) -> Order:
+        """The channel's version with a person's corrections kept where the channel still has
+        what they corrected (it never heard of the fix); a real change by the channel wins."""
+        changes_: dict[str, object] = {}
+        if (
+            self._address_fixed_from is not None
+            and order.shipping_address == self._address_fixed_from
+        ):
+            changes_["shipping_address"] = self._state.order.shipping_address
+        if self._sku_fixes:
+            changes_["lines"] = tuple(
+                line.model_copy(update={"sku": self._sku_fixes[line.line_id][1]})
+                if self._sku_fixes.get(line.line_id, ("", ""))[0] == line.sku
+                else line
+                for line in order.lines
+            )
+        return order.model_copy(update=changes_) if changes_ else order
 
     def _apply_change(self, outcome: Outcome, what: str, new: Order) -> None:
         if outcome is Outcome.STOP:
@@ -343,7 +381,8 @@ class OrderWorkflow:
                         message="the channel's new shipping address: " + "; ".join(problems),
                     )
                 )
-            self._details(f"{what}: re-quoting")
+            if self._state.hold is None:  # a held order keeps naming what resolves it
+                self._details(f"{what}: re-quoting")
         elif outcome is Outcome.HOLD_ADDRESS:
             self._pending_address = new.shipping_address
             self._raise(HoldReason(code=HoldCode.ADDRESS_CHANGED, message=what))
@@ -395,6 +434,8 @@ class OrderWorkflow:
         for index, shipment in enumerate(self._state.shipments):
             if shipment.status in NOT_SHIPPED:
                 await self._fulfil(index)
+        while self._raised:  # a change that came during the last call: ask or record it now
+            await self._raised_hold()
         if await self._track():
             await self._complete()
 
@@ -432,11 +473,14 @@ class OrderWorkflow:
             if release is None or workflow.now() >= release:
                 return
             self._enter(OrderStage.AWAITING_RELEASE, f"presale: ships from {release.isoformat()}")
-            await self._notify(
-                NoticeKind.SHIP_DATE,
-                {"ship_date": release.date().isoformat()},
-                suffix=release.date().isoformat(),
-            )
+            day = release.date().isoformat()
+            if self._last_ship_date != day:
+                # Numbered: a date moved away and back is announced again.
+                told = sum(f":{NoticeKind.SHIP_DATE.value}:" in k for k in self._state.notices_sent)
+                await self._notify(
+                    NoticeKind.SHIP_DATE, {"ship_date": day}, suffix=f"{told + 1}-{day}"
+                )
+                self._last_ship_date = day
             self._publish()
             try:
                 await workflow.wait_condition(
@@ -787,7 +831,11 @@ class OrderWorkflow:
             if line.line_id in quantities
         )
         order = self._state.order.model_copy(update={"lines": lines})
-        reservation = await self._reserve_lines(key, order)
+        self._reshipping = True
+        try:
+            reservation = await self._reserve_lines(key, order)
+        finally:
+            self._reshipping = False
         self._state.reservation_keys.append(key)
         for allocation in reservation.allocations:
             self._add_shipment(
@@ -852,7 +900,7 @@ class OrderWorkflow:
                     unvoided.append(f"{shipment.shipment_id}: {problem}")
             self._set_shipment(index, status=_F.CANCELLED)
         keys = self._state.reservation_keys or [self._reservation_key]
-        for key in keys:
+        for key in [k for k in keys if k not in self._released]:
             await self._call(
                 Activity.RELEASE,
                 lambda key=key: ReleaseInput(  # type: ignore[misc]
@@ -862,6 +910,7 @@ class OrderWorkflow:
                 hold_code=HoldCode.WAREHOUSE_REJECTED,
                 cancellable=False,
             )
+            self._released.add(key)
         return f"; label not voided, claim a refund: {'; '.join(unvoided)}" if unvoided else ""
 
     async def _void(self, label: Label) -> str | None:
@@ -931,6 +980,12 @@ class OrderWorkflow:
     async def _raised_hold(self) -> None:
         """A hold a signal asked for (late address or line change), at a step boundary."""
         reason = self._raised.pop(0)
+        shipments = self._state.shipments
+        if shipments and not any(s.status in NOT_SHIPPED for s in shipments):
+            # Everything left while the change waited: an after-sales matter now.
+            self._pending_address = None
+            self._after_sales(f"{reason.code.value}_after_shipping", reason.message)
+            return
         if reason.code is HoldCode.ADDRESS_CHANGED and not self._labelled_unshipped():
             # No label to the old address is waiting to ship: if something is still to be
             # labelled, take the address and quote again (a step restart re-quotes a packed
@@ -939,7 +994,7 @@ class OrderWorkflow:
             if address is not None and any(s.status in NOT_SHIPPED for s in self._state.shipments):
                 self._apply_address(address)
                 raise RestartStepError
-            self._after_sales("channel_update", "address changed after shipping")
+            self._after_sales("address_changed_after_shipping", "address changed after shipping")
             return
         await self._hold(reason)
         if reason.code is HoldCode.ADDRESS_CHANGED:
@@ -1018,7 +1073,9 @@ class OrderWorkflow:
                     raise
                 code = HOLD_FOR_ERROR_TYPE.get(cause.type or "", hold_code)
                 stage, version = self._state.stage, self._address_version
-                await self._hold(HoldReason(code=code, message=cause.message))
+                await self._hold(
+                    HoldReason(code=code, message=cause.message), cancellable=cancellable
+                )
                 if name is Activity.BUY_LABEL and version != self._address_version:
                     raise RestartStepError from None  # a fixed address is quoted again first
                 self._enter(stage, f"retrying {stage.value}")
@@ -1140,7 +1197,7 @@ class OrderWorkflow:
     async def _notify(self, kind: NoticeKind, facts: dict[str, str], suffix: str = "") -> None:
         order = self._state.order
         key = f"{order.key}:{kind.value}" + (f":{suffix}" if suffix else "")
-        if key in self._state.notices_sent:
+        if key in self._state.notices_sent or key in self._notices_pending:
             return
         notice = CustomerNotice(
             notice_key=key,
@@ -1159,6 +1216,7 @@ class OrderWorkflow:
                 self._notice_failed(key, err)
                 return
             # The notifier is down: keep trying in the background; the parcel does not wait.
+            self._notices_pending.add(key)
             self._background.append(asyncio.ensure_future(self._notify_later(key, notice)))
             return
         self._state.notices_sent.append(key)
@@ -1174,6 +1232,8 @@ class OrderWorkflow:
         except ACTIVITY_FAILURES as err:
             self._notice_failed(key, err)
             return
+        finally:
+            self._notices_pending.discard(key)
         self._state.notices_sent.append(key)
 
     def _notice_failed(self, key: str, err: BaseException) -> None:
