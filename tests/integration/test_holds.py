@@ -360,7 +360,8 @@ NO_REAL_PATH: dict[HoldCode, str] = {
     HoldCode.HUB_ERROR: "raised only when the workflow's own rules break (an illegal status "
     "change, a failed assertion in workflow code): every activity failure has a hold of its "
     "own and retryable calls retry until cancelled, so no input, plugin answer or operator "
-    "action reaches it. A test would need a hub bug, or a doctored workflow.",
+    "action reaches it. tests/workflows/test_order_bug_hold.py plants such a bug and resolves "
+    "the hold by retry and by cancel.",
 }
 """Holds no real path raises, and why that is right."""
 
