@@ -94,8 +94,6 @@ ATTENTION = SearchAttributeKey.for_keyword("Attention")
 SEARCH_ATTRIBUTES = (STAGE, MARKETPLACE, CARRIER, ATTENTION)
 PATCH_TRACK_EVERY_PARCEL = "track-every-parcel"
 """Since 2026-12: one tracking child per parcel, not per shipment (see `_track`)."""
-PATCH_CUSTOMER_NOTICES = "hold-and-cancel-notices"
-"""Since 2026-12: the customer is told of holds that concern them and of a cancellation."""
 
 # Error types that name their own hold reason, whichever stage raised them.
 HOLD_FOR_ERROR_TYPE: dict[str, HoldCode] = {
@@ -160,6 +158,8 @@ class OrderWorkflow:
         """line id -> (the channel's SKU, the operator's): kept over stale channel versions."""
         self._notices_pending: set[str] = set()
         self._released: set[str] = set()
+        self._unvoided: list[str] = []
+        """Labels the carrier would not void, for the cancellation's details."""
         self._last_ship_date: str | None = None
         """Reservations given back whole: never released twice."""
         self._new_lines: tuple[tuple[str, str, int], ...] | None = None
@@ -882,23 +882,25 @@ class OrderWorkflow:
             self._details(f"cancel after shipping recorded as a return request{note}")
             return
         self._state.cancel_reason = request.reason
-        if workflow.patched(PATCH_CUSTOMER_NOTICES):
-            await self._notify(NoticeKind.CANCELLED, {"reason": request.reason})
+        await self._notify(NoticeKind.CANCELLED, {"reason": request.reason})
         self._enter(OrderStage.CANCELLED, f"cancelled: {request.reason}{note}")
         self._publish()
 
     async def _stop_unshipped(self, *, kept: tuple[str, ...]) -> str:
         """Void unshipped labels and release every reservation except what left; returns a
         note naming labels the carrier would not void (a person claims those back)."""
-        unvoided: list[str] = []
         for index, shipment in enumerate(self._state.shipments):
             if shipment.status not in NOT_SHIPPED:
                 continue
             if shipment.label is not None:
                 problem = await self._void(shipment.label)
                 if problem:
-                    unvoided.append(f"{shipment.shipment_id}: {problem}")
+                    # Recorded at once: a hold later in this step must not lose it.
+                    refusal = f"{shipment.shipment_id}: {problem}"
+                    self._unvoided.append(refusal)
+                    self._after_sales("label_not_voided", f"{refusal}; claim a refund")
             self._set_shipment(index, status=_F.CANCELLED)
+        unvoided = self._unvoided
         keys = self._state.reservation_keys or [self._reservation_key]
         for key in [k for k in keys if k not in self._released]:
             await self._call(
@@ -939,7 +941,7 @@ class OrderWorkflow:
         self._enter(OrderStage.ON_HOLD, f"on hold: {reason.describe()}")
         self._mark(ATTENTION, reason.code.value)
         tell = reason.code in CUSTOMER_NOTICE_HOLDS and self._policy.notify_customer_of_holds
-        if tell and workflow.patched(PATCH_CUSTOMER_NOTICES):
+        if tell:
             await self._notify(
                 NoticeKind.ORDER_ON_HOLD,
                 {"reason": CUSTOMER_HOLD_REASONS[reason.code]},

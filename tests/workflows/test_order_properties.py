@@ -92,8 +92,7 @@ FAULTS: dict[str, tuple[Activity, ErrorType]] = {
     "pick_rejected": (Activity.PICK, ErrorType.PERMANENT),
     "pack_rejected": (Activity.PACK, ErrorType.PERMANENT),
     "channel_rejected": (Activity.CONFIRM_SHIPMENT, ErrorType.PERMANENT),
-    # Not drawn: a release the warehouse refuses for good (the workflow loops on it today, see
-    # test_release_refused_during_a_cancel_holds_instead_of_looping).
+    "release_rejected": (Activity.RELEASE, ErrorType.PERMANENT),
 }
 SKIPS = (60, 900, 1800, 3600, 3 * 3600, 24 * 3600)
 # A skip during an outage means an activity attempt every `outage_retry_max_seconds` of it,
